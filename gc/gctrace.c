@@ -42,10 +42,19 @@ static char *itoa_div(char tmp[24], uint64_t val, int dec)
     return tmp + i;
 }
 
+/* Plain decimal, as Go's print does for integers. (itoa_div with dec 0
+ * would print a single digit with a leading 0; Go only uses it on values of
+ * 10 and up.) */
 static void put_u64(out *o, uint64_t v)
 {
     char tmp[24];
-    put_str(o, itoa_div(tmp, v, 0));
+    int i = 23;
+    tmp[i] = '\0';
+    do {
+        tmp[--i] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    put_str(o, tmp + i);
 }
 
 size_t hn_gctrace_ms(char *buf, uint64_t ns)
