@@ -102,7 +102,7 @@ void hn_tcache_flush(void) {
 
 static void unlink_locked(hn_tcache_t *tc) {
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    dead_nalloc[cl] += tc->nalloc[cl];
+    dead_nalloc[cl] += tc->list[cl].nalloc;
   dead_requested += tc->requested;
   if (tc->prev)
     tc->prev->next = tc->next;
@@ -123,7 +123,7 @@ static void thread_exit(void *arg) {
   hn_lock(&threads_lock);
   unlink_locked(&hn_tc);
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    HN_STORE_RELAXED(hn_tc.nalloc[cl], 0);
+    HN_STORE_RELAXED(hn_tc.list[cl].nalloc, 0);
   HN_STORE_RELAXED(hn_tc.requested, 0);
   hn_unlock(&threads_lock);
 }
@@ -171,7 +171,7 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       hn_tclist_t *l = &hn_tc.list[cl];
       l->head = *(void **)head;
       HN_STORE_RELAXED(l->count, got - 1);
-      HN_STORE_RELAXED(hn_tc.nalloc[cl], hn_tc.nalloc[cl] + 1);
+      HN_STORE_RELAXED(l->nalloc, l->nalloc + 1);
       HN_STORE_RELAXED(hn_tc.requested, hn_tc.requested + n);
       return head;
     }
@@ -288,7 +288,7 @@ void hn_threads_sum_locked(hn_thread_sums_t *o) {
     o->threads++;
     for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
       o->cached[cl] += __atomic_load_n(&tc->list[cl].count, __ATOMIC_RELAXED);
-      o->nalloc[cl] += __atomic_load_n(&tc->nalloc[cl], __ATOMIC_RELAXED);
+      o->nalloc[cl] += __atomic_load_n(&tc->list[cl].nalloc, __ATOMIC_RELAXED);
     }
     o->requested += __atomic_load_n(&tc->requested, __ATOMIC_RELAXED);
   }
