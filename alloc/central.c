@@ -74,6 +74,7 @@ static hn_span_t *grow_locked(hn_central_t *c, unsigned cl) {
     return NULL;
   }
   s->fastclass = (uint8_t)cl;
+  hn_pagemap_set_class(s, cl);
   c->nspans++;
   list_push(c, s);
   return s;
@@ -88,6 +89,7 @@ static void span_release_locked(hn_central_t *c, hn_span_t *s) {
     s->allocbits = NULL;
   }
   s->fastclass = 0;
+  hn_pagemap_set_class(s, 0);
   hn_pageheap_free(s);
 }
 

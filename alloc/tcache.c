@@ -242,9 +242,10 @@ static void free_not_small(void *p) {
   hn_pageheap_unlock();
 }
 
-void hn_free_slow(void *p, hn_span_t *s) {
+void hn_free_slow(void *p) {
   if (!p)
     return;
+  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
   if (!s)
     hn_fatal("free(): invalid pointer (not allocated by heron, or already freed):", p);
   int saved = errno;

@@ -49,7 +49,7 @@ extern __thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
 
 void *hn_malloc_refill(unsigned cl, size_t n);
 void *hn_malloc_large(size_t n, int *zeroed);
-void hn_free_slow(void *p, hn_span_t *s);
+void hn_free_slow(void *p);
 
 #define HN_STORE_RELAXED(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
 
@@ -85,10 +85,11 @@ static inline void *hn_malloc_inline(size_t n) {
 }
 
 static inline void hn_free_inline(void *p) {
-  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
-  if (HN_LIKELY(s != NULL)) {
+  hn_pm_leaf_t *leaf = hn_pagemap_leaf((uintptr_t)p);
+  if (HN_LIKELY(leaf != NULL)) {
+    unsigned cl = atomic_load_explicit(&leaf->cls[hn_pagemap_index((uintptr_t)p)], memory_order_relaxed);
     hn_tcache_t *tc = hn_tcache_self();
-    hn_tclist_t *l = &tc->list[s->fastclass];
+    hn_tclist_t *l = &tc->list[cl];
     uint32_t c = l->count;
     if (HN_LIKELY(c < l->max)) {
       *(void **)p = l->head;
@@ -97,7 +98,7 @@ static inline void hn_free_inline(void *p) {
       return;
     }
   }
-  hn_free_slow(p, s);
+  hn_free_slow(p);
 }
 
 /* Give every object of the calling thread's cache back to the central lists. */
