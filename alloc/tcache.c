@@ -49,9 +49,17 @@ void hn_threads_unlock(int child) {
     hn_unlock(&threads_lock);
 }
 
+/* A list holds up to two batches (so a thread that frees and mallocs around the
+ * boundary does not move a batch each time) but no more than HN_TCACHE_CLASS_BYTES
+ * beyond one batch: for big objects one batch is the list. */
+#define HN_TCACHE_CLASS_BYTES (64u << 10)
+
 static void set_max(hn_tcache_t *tc, int on) {
-  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    tc->list[cl].max = on ? 2u * hn_class_batch[cl] : 0;
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
+    uint32_t batch = hn_class_batch[cl], by_bytes = HN_TCACHE_CLASS_BYTES / hn_class_size[cl];
+    uint32_t max = 2 * batch < by_bytes ? 2 * batch : by_bytes;
+    tc->list[cl].max = on ? (max > batch ? max : batch) : 0;
+  }
 }
 
 static void tcache_setup(void) {
