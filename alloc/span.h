@@ -66,6 +66,7 @@ typedef struct hn_span {
     struct { /* a free span */
       RB_ENTRY(hn_span) rb; /* page heap: free spans by (npages, start) */
       uint32_t nreleased;   /* pages released to the OS */
+      uint32_t freed_ms;    /* when it (or the newest part merged into it) was freed */
     };
   };
 } hn_span_t;
