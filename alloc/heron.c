@@ -37,7 +37,9 @@ void hn_lock_slow(hn_lock_t *l) {
       if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
           !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
         return;
-      __builtin_ia32_pause();
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause(); /* let the sibling hyperthread run while we wait */
+#endif
     }
     sched_yield();
   }
