@@ -239,6 +239,13 @@ bool hn_pacer_should_start(const hn_pacer *p, const hn_pacer_mem *mem,
     return t.goal != UINT64_MAX && heap_live >= t.trigger;
 }
 
+bool hn_pacer_periodic_due(const hn_pacer *p, int64_t now_ns, int64_t last_gc_ns)
+{
+    if (p->marking || p->gc_percent < 0)
+        return false;
+    return last_gc_ns != 0 && now_ns - last_gc_ns > HN_PACER_FORCE_PERIOD_NS;
+}
+
 hn_pacer_workers hn_pacer_worker_plan(int32_t procs)
 {
     hn_pacer_workers w = {0};

@@ -204,6 +204,16 @@ hn_pacer_trigger_out hn_pacer_trigger(const hn_pacer *p, const hn_pacer_mem *mem
 bool hn_pacer_should_start(const hn_pacer *p, const hn_pacer_mem *mem,
                            uint64_t heap_live);
 
+/* Longest time between cycles before one is forced (Go's forcegcperiod, 2
+ * minutes): a program that stops allocating still gets its garbage collected
+ * and its memory scavenged eventually. */
+#define HN_PACER_FORCE_PERIOD_NS ((int64_t)120 * 1000000000)
+
+/* True when a periodic cycle is due [gcTrigger.test for gcTriggerTime]: GOGC
+ * is not off, a cycle has completed before (last_gc_ns != 0) and more than 2
+ * minutes have passed since it ended. */
+bool hn_pacer_periodic_due(const hn_pacer *p, int64_t now_ns, int64_t last_gc_ns);
+
 /* Background worker plan for `procs` processors [startCycle]: dedicated =
  * round(0.25 * procs); when that is more than 30 % off, drop one if it
  * overshoots and give each processor a fractional share of the rest. */

@@ -479,6 +479,23 @@ static void test_assist_chunks(void **state)
     assert_int_equal(a.scan_work, 0);
 }
 
+static void test_periodic_cycle(void **state)
+{
+    (void)state;
+    hn_pacer p;
+    hn_pacer_init(&p, 100, HN_PACER_NO_LIMIT);
+    const int64_t s = 1000000000;
+    /* No cycle yet: never. */
+    assert_false(hn_pacer_periodic_due(&p, 1000 * s, 0));
+    /* Exactly 2 minutes after the last one: not yet; a nanosecond later: due. */
+    assert_false(hn_pacer_periodic_due(&p, 5 * s + 120 * s, 5 * s));
+    assert_true(hn_pacer_periodic_due(&p, 5 * s + 120 * s + 1, 5 * s));
+    /* GOGC=off turns periodic cycles off too, even with a limit. */
+    hn_pacer_set_gogc(&p, -1);
+    hn_pacer_set_memory_limit(&p, (int64_t)(64 * MiB));
+    assert_false(hn_pacer_periodic_due(&p, 500 * s, 5 * s));
+}
+
 static void test_worker_plan(void **state)
 {
     (void)state;
@@ -521,6 +538,7 @@ int main(void)
         cmocka_unit_test(test_cons_mark_with_assists_and_idle),
         cmocka_unit_test(test_assist_ratio),
         cmocka_unit_test(test_assist_chunks),
+        cmocka_unit_test(test_periodic_cycle),
         cmocka_unit_test(test_worker_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
