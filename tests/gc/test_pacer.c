@@ -93,6 +93,20 @@ static void test_heap_minimum_scales_with_gogc(void **state)
     assert_int_equal(hn_pacer_heap_goal(&p, &no_mem), 15 * MiB);
 }
 
+static void test_gogc_zero(void **state)
+{
+    (void)state;
+    /* GOGC=0: no minimum, the goal is the live heap, collect continuously. */
+    hn_pacer p;
+    hn_pacer_init(&p, 0, HN_PACER_NO_LIMIT);
+    assert_int_equal(p.heap_minimum, 0);
+    run_cycle(&p, 10 * MiB, 10 * MiB, 0, true);
+    hn_pacer_trigger_out t = hn_pacer_trigger(&p, &no_mem);
+    assert_int_equal(t.goal, 10 * MiB);
+    assert_int_equal(t.trigger, 10 * MiB);
+    assert_true(hn_pacer_should_start(&p, &no_mem, 10 * MiB));
+}
+
 static void test_gogc_off_without_limit(void **state)
 {
     (void)state;
@@ -526,6 +540,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_goal_with_stacks_and_globals),
         cmocka_unit_test(test_heap_minimum_scales_with_gogc),
+        cmocka_unit_test(test_gogc_zero),
         cmocka_unit_test(test_gogc_off_without_limit),
         cmocka_unit_test(test_gogc_off_with_limit),
         cmocka_unit_test(test_limit_goal_headroom),
