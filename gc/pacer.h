@@ -214,6 +214,24 @@ bool hn_pacer_should_start(const hn_pacer *p, const hn_pacer_mem *mem,
  * minutes have passed since it ended. */
 bool hn_pacer_periodic_due(const hn_pacer *p, int64_t now_ns, int64_t last_gc_ns);
 
+/* Proportional sweeping [gcPaceSweeper, deductSweepCredit]: the concurrent
+ * sweeper must have swept every in-use page by the time the heap reaches the
+ * next trigger, so each allocated byte owes pages_per_byte pages of sweeping.
+ * heap_distance = trigger - heap_live - 1 MiB of margin, at least one page;
+ * pages_per_byte = (pages_in_use - pages_swept) / heap_distance, 0 when sweeping
+ * is done or nothing is left. Bytes and pages of `page_size` bytes. */
+double hn_pacer_sweep_pages_per_byte(uint64_t trigger, uint64_t heap_live,
+                                     uint64_t pages_in_use, uint64_t pages_swept,
+                                     uint64_t page_size, bool sweep_done);
+
+/* Pages an allocation of span_bytes must sweep first: pages_per_byte times
+ * the bytes allocated since the basis (heap_live_basis, when the ratio was
+ * computed) plus this span, less caller_pages it already swept, less the
+ * pages swept since the basis; 0 if none. */
+int64_t hn_pacer_sweep_debt(double pages_per_byte, uint64_t heap_live,
+                            uint64_t heap_live_basis, uint64_t span_bytes,
+                            uint64_t pages_swept_since_basis, uint64_t caller_pages);
+
 /* Background worker plan for `procs` processors [startCycle]: dedicated =
  * round(0.25 * procs); when that is more than 30 % off, drop one if it
  * overshoots and give each processor a fractional share of the rest. */

@@ -510,6 +510,31 @@ static void test_periodic_cycle(void **state)
     assert_false(hn_pacer_periodic_due(&p, 500 * s, 5 * s));
 }
 
+static void test_sweep_pacing(void **state)
+{
+    (void)state;
+    /* Trigger 100 MiB, live 50 MiB: 49 MiB of distance after the 1 MiB
+     * margin; 8000 of 10000 pages left: 8000 / 51380224 pages per byte. */
+    double ppb = hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 2000, 8192, false);
+    assert_float_equal(ppb, 8000.0 / 51380224.0, 1e-18);
+    /* Done, or nothing left: no proportional sweeping. */
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 2000, 8192, true), 0, 0);
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 10000, 8192, false), 0, 0);
+    /* Trigger closer than the margin: one page of distance. */
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(50 * MiB + 1000, 50 * MiB, 100, 0, 8192, false),
+                       100.0 / 8192.0, 0);
+
+    /* Debt: 0.001 pages per byte; 1 MiB allocated since the basis plus a
+     * 64 KiB span = 1114112 bytes -> 1114 pages; 100 swept by the caller and
+     * 900 since the basis: 114 still owed. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 51 * MiB, 50 * MiB, 64 * KiB, 900, 100), 114);
+    /* Ahead of schedule: nothing owed. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 51 * MiB, 50 * MiB, 64 * KiB, 2000, 0), 0);
+    /* Live below the basis (a cycle reset it): only the span counts. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 40 * MiB, 50 * MiB, 64 * KiB, 0, 0), 65);
+    assert_int_equal(hn_pacer_sweep_debt(0, 51 * MiB, 50 * MiB, 64 * KiB, 0, 0), 0);
+}
+
 static void test_worker_plan(void **state)
 {
     (void)state;
@@ -554,6 +579,7 @@ int main(void)
         cmocka_unit_test(test_assist_ratio),
         cmocka_unit_test(test_assist_chunks),
         cmocka_unit_test(test_periodic_cycle),
+        cmocka_unit_test(test_sweep_pacing),
         cmocka_unit_test(test_worker_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
