@@ -125,15 +125,15 @@ static model_result run_model(const model_params *mp)
                 credit += a.stolen_bytes;
                 /* Scan what there is to scan (Go's gcDrainN stops when the
                  * work runs out) and what fits in the step. */
-                int64_t todo = a.scan_work;
-                if (todo > (int64_t)mp->live - work_done)
-                    todo = (int64_t)mp->live - work_done;
-                if (todo > (int64_t)(mutator_cpu * mp->scan))
-                    todo = (int64_t)(mutator_cpu * mp->scan);
-                if (todo > 0) {
-                    int64_t t = (int64_t)((double)todo / mp->scan);
-                    work_done += todo;
-                    credit += hn_pacer_assist_credit(&p, todo);
+                int64_t chunk = a.scan_work;
+                if (chunk > (int64_t)mp->live - work_done)
+                    chunk = (int64_t)mp->live - work_done;
+                if (chunk > (int64_t)(mutator_cpu * mp->scan))
+                    chunk = (int64_t)(mutator_cpu * mp->scan);
+                if (chunk > 0) {
+                    int64_t t = (int64_t)((double)chunk / mp->scan);
+                    work_done += chunk;
+                    credit += hn_pacer_assist_credit(&p, chunk);
                     mutator_cpu -= (double)t;
                     assist_ns += t;
                     cycle_assist_ns += t;
