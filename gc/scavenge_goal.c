@@ -49,7 +49,7 @@ hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in)
 }
 
 uint64_t hn_scavenge_background_remaining(const hn_scavenge_goals *g,
-                                     uint64_t heap_retained, uint64_t mapped_ready)
+                                          uint64_t heap_retained, uint64_t mapped_ready)
 {
     uint64_t a = heap_retained > g->gc_percent_goal ? heap_retained - g->gc_percent_goal : 0;
     uint64_t b = mapped_ready > g->memory_limit_goal ? mapped_ready - g->memory_limit_goal : 0;
