@@ -27,7 +27,10 @@
  *      runway [endCycle + resetLive + commit].
  *
  * Not thread-safe: the caller serialises calls (the collector holds its pacer
- * lock or has the world stopped; the simulator is single-threaded).
+ * lock or has the world stopped; the simulator is single-threaded). Values
+ * that allocating threads read while marking (assist_work_per_byte,
+ * assist_bytes_per_work, the trigger) are the collector's to publish to them,
+ * e.g. through atomics, after each call that changes them.
  * Formulas and where each comes from: docs/pacer.md.
  */
 #ifndef HERON_GC_PACER_H
