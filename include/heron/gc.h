@@ -78,7 +78,8 @@ typedef struct heron_gc_type {
 HERON_API void *heron_gc_malloc(size_t size);
 /* Pointer-free: never scanned. */
 HERON_API void *heron_gc_malloc_noscan(size_t size);
-/* Precise, for objects of up to 64 words: bit i of ptrmap says word i is a pointer. */
+/* Precise, for objects of up to 63 words (504 bytes): bit i of ptrmap says word i is a
+ * pointer. Larger sizes or bit 63 set: NULL with errno EINVAL. */
 HERON_API void *heron_gc_malloc_bitmap(size_t size, uint64_t ptrmap);
 /* Precise from a type descriptor: an array of count elements of type t (count >= 1).
  * The descriptor must stay valid while such objects exist. */
