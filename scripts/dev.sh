@@ -48,8 +48,8 @@ main_job() {
     echo "dev.sh: picture of heap, goal, live heap and RSS in out/heap.svg" >&2
   else
     # Until gcsim exists: a real program under the allocator, and its report.
-    HERON_STATS_AT_EXIT=1 LD_PRELOAD="$PWD/build/alloc/libheron.so" \
-      python3 -c 'import json; d=[{"k": i, "v": [str(j) for j in range(50)]} for i in range(20000)]; print(len(json.dumps(d)), "bytes of JSON")'
+    PYTHONMALLOC=malloc HERON_STATS_AT_EXIT=1 LD_PRELOAD="$PWD/build/alloc/libheron.so" \
+      /usr/bin/python3 -c 'import json; d=[{"k": i, "v": [str(j) for j in range(50)]} for i in range(20000)]; print(len(json.dumps(d)), "bytes of JSON")'
   fi
 }
 
