@@ -5,7 +5,8 @@
  * and must change with it. In short:
  *
  *   file   = file header, chunk*, the last chunk flagged HN_CHUNK_LAST
- *   header = magic[8] version:u32 flags:u32 meta_len:u32 meta_crc:u32 meta[meta_len]
+ *   header = magic[8] version:u32 flags:u32 meta_len:u32 crc:u32 meta[meta_len]
+ *            (crc covers the 20 bytes before it and the metadata)
  *   chunk  = magic:u32 flags:u32 payload_len:u32 count:u32 base_time:u64 base_id:u64
  *            payload_crc:u32 header_crc:u32 payload[payload_len]
  *   event  = tag:u8 dtime:varint [thread:varint] fields by kind [callsite:svarint]

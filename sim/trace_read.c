@@ -214,7 +214,7 @@ hn_trace_reader *hn_trace_reader_open_fd(int fd, const char *name, char *err)
         fail(r, "cut short in the file header");
         goto bad;
     }
-    if (hn_crc32c(0, r->buf, meta_len) != hn_get_u32(h + 20)) {
+    if (hn_crc32c(hn_crc32c(0, h, 20), r->buf, meta_len) != hn_get_u32(h + 20)) {
         fail(r, "header: bad checksum");
         goto bad;
     }
