@@ -14,8 +14,8 @@
  *
  * It reads the file as a stream, one chunk at a time, in memory that does not grow with
  * the trace (one buffer as large as the largest chunk, at most 1 MiB). Every length,
- * varint, kind, thread and object reference is checked before it is used, so a corrupt or hostile file gives an
- * error naming the file and the chunk, never a crash or a hang. What it cannot check in
+ * varint, kind, thread and object reference is checked before it is used, so a corrupt
+ * or hostile file gives an error naming the file and the chunk, never a crash or a hang. What it cannot check in
  * constant memory is whether a freed object is still live; tools that keep the live set
  * (hn_liveset) report that. Messages are listed in docs/trace-format.md.
  *
