@@ -182,6 +182,11 @@ static void test_crc32c_vectors(void **state)
     uint32_t whole = hn_crc32c(0, buf, 100);
     for (size_t cut = 0; cut <= 100; cut++)
         assert_int_equal(hn_crc32c(hn_crc32c(0, buf, cut), buf + cut, 100 - cut), whole);
+    /* the instruction and the tables agree, at every length and alignment */
+    assert_int_equal(hn_crc32c_table(0, "123456789", 9), 0xE3069283u);
+    for (size_t off = 0; off < 8; off++)
+        for (size_t len = 0; len + off <= 100; len++)
+            assert_int_equal(hn_crc32c(7, buf + off, len), hn_crc32c_table(7, buf + off, len));
 }
 
 static void test_varint(void **state)
