@@ -5,7 +5,8 @@
  * and must change with it. In short:
  *
  *   file   = file header, chunk*, the last chunk flagged HN_CHUNK_LAST
- *   header = magic[8] version:u32 flags:u32 meta_len:u32 meta_crc:u32 meta[meta_len]
+ *   header = magic[8] version:u32 flags:u32 meta_len:u32 crc:u32 meta[meta_len]
+ *            (crc covers the 20 bytes before it and the metadata)
  *   chunk  = magic:u32 flags:u32 payload_len:u32 count:u32 base_time:u64 base_id:u64
  *            payload_crc:u32 header_crc:u32 payload[payload_len]
  *   event  = tag:u8 dtime:varint [thread:varint] fields by kind [callsite:svarint]
@@ -104,18 +105,11 @@ static inline unsigned char *hn_varint_put(unsigned char *p, uint64_t v)
     return p;
 }
 
-/* Reads a varint at p into *v; returns the byte after it, or NULL when it is longer than
- * 10 bytes or its tenth byte overflows 64 bits. Reads at most 10 bytes: callers keep
- * HN_CHUNK_PAD readable bytes after the data and check the returned position. */
-static inline const unsigned char *hn_varint_get(const unsigned char *p, uint64_t *v)
+/* The general case of hn_varint_get: any length up to 10 bytes. */
+static inline const unsigned char *hn_varint_get_long(const unsigned char *p, uint64_t *v)
 {
-    uint64_t b = *p++;
-    if (b < 0x80) {
-        *v = b;
-        return p;
-    }
-    uint64_t r = b & 0x7f;
-    for (unsigned shift = 7; shift < 63; shift += 7) {
+    uint64_t r = 0, b;
+    for (unsigned shift = 0; shift < 63; shift += 7) {
         b = *p++;
         r |= (b & 0x7f) << shift;
         if (b < 0x80) {
@@ -128,6 +122,25 @@ static inline const unsigned char *hn_varint_get(const unsigned char *p, uint64_
         return NULL;
     *v = r | (b << 63);
     return p;
+}
+
+/* Reads a varint at p into *v; returns the byte after it, or NULL when it is longer than
+ * 10 bytes or its tenth byte overflows 64 bits. Reads at most 10 bytes: callers keep
+ * HN_CHUNK_PAD readable bytes after the data and check the returned position. The one-
+ * and two-byte cases, nearly all of a trace's, are tested first without a loop. */
+static inline const unsigned char *hn_varint_get(const unsigned char *p, uint64_t *v)
+{
+    uint64_t b0 = p[0];
+    if (b0 < 0x80) {
+        *v = b0;
+        return p + 1;
+    }
+    uint64_t b1 = p[1];
+    if (b1 < 0x80) {
+        *v = (b0 & 0x7f) | b1 << 7;
+        return p + 2;
+    }
+    return hn_varint_get_long(p, v);
 }
 
 /* Signed values (call-site deltas) zigzag-coded so small magnitudes stay short. */

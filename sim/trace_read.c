@@ -39,6 +39,20 @@ static ssize_t read_full(int fd, void *buf, size_t len)
     return (ssize_t)got;
 }
 
+/* Makes r->buf hold at least len bytes plus the zero padding; 0 or -1. The buffer grows
+ * to the largest chunk seen (64 KiB for the writers here), not to HN_CHUNK_PAYLOAD_MAX. */
+static int reserve(hn_trace_reader *r, size_t len)
+{
+    if (len + HN_CHUNK_PAD <= r->bufcap)
+        return 0;
+    unsigned char *b = realloc(r->buf, len + HN_CHUNK_PAD);
+    if (!b)
+        return -1;
+    r->buf = b;
+    r->bufcap = len + HN_CHUNK_PAD;
+    return 0;
+}
+
 __attribute__((format(printf, 2, 3))) static int fail(hn_trace_reader *r, const char *fmt, ...)
 {
     int n = snprintf(r->error, sizeof r->error, "%s: ", r->name);
@@ -168,11 +182,6 @@ hn_trace_reader *hn_trace_reader_open_fd(int fd, const char *name, char *err)
     r->fd = fd;
     snprintf(r->name, sizeof r->name, "%s", name);
     r->nthreads = 1;
-    r->buf = malloc(HN_CHUNK_PAYLOAD_MAX + HN_CHUNK_PAD);
-    if (!r->buf) {
-        fail(r, "out of memory");
-        goto bad;
-    }
 
     ssize_t n = read_full(fd, h, sizeof h);
     if (n < 0) {
@@ -204,6 +213,10 @@ hn_trace_reader *hn_trace_reader_open_fd(int fd, const char *name, char *err)
         fail(r, "header: metadata length %" PRIu32 " exceeds %u", meta_len, HN_TRACE_META_MAX);
         goto bad;
     }
+    if (reserve(r, meta_len) < 0) {
+        fail(r, "out of memory");
+        goto bad;
+    }
     n = read_full(fd, r->buf, meta_len);
     if (n < 0) {
         fail(r, "%s", strerror(errno));
@@ -214,7 +227,7 @@ hn_trace_reader *hn_trace_reader_open_fd(int fd, const char *name, char *err)
         fail(r, "cut short in the file header");
         goto bad;
     }
-    if (hn_crc32c(0, r->buf, meta_len) != hn_get_u32(h + 20)) {
+    if (hn_crc32c(hn_crc32c(0, h, 20), r->buf, meta_len) != hn_get_u32(h + 20)) {
         fail(r, "header: bad checksum");
         goto bad;
     }
@@ -322,6 +335,8 @@ int hn_trace_reader_refill(hn_trace_reader *r)
         if (base_time != r->time)
             return fail(r, "chunk %" PRIu64 ": starts at time %" PRIu64 " ns, expected %" PRIu64,
                         next, base_time, r->time);
+        if (reserve(r, len) < 0)
+            return fail(r, "out of memory for a chunk of %" PRIu32 " bytes", len);
         n = read_full(r->fd, r->buf, len);
         if (n < 0)
             return fail(r, "%s", strerror(errno));

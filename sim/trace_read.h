@@ -13,9 +13,9 @@
  *   hn_trace_reader_close(r);
  *
  * It reads the file as a stream, one chunk at a time, in memory that does not grow with
- * the trace (one chunk buffer of at most 1 MiB). Every length, varint, kind, thread and
- * object reference is checked before it is used, so a corrupt or hostile file gives an
- * error naming the file and the chunk, never a crash or a hang. What it cannot check in
+ * the trace (one buffer as large as the largest chunk, at most 1 MiB). Every length,
+ * varint, kind, thread and object reference is checked before it is used, so a corrupt
+ * or hostile file gives an error naming the file and the chunk, never a crash or a hang. What it cannot check in
  * constant memory is whether a freed object is still live; tools that keep the live set
  * (hn_liveset) report that. Messages are listed in docs/trace-format.md.
  *
@@ -72,6 +72,7 @@ typedef struct hn_trace_reader {
     uint64_t offset;    /* bytes read from the file */
     uint64_t events;    /* events returned */
     unsigned char *buf; /* payload, followed by HN_CHUNK_PAD zero bytes */
+    size_t bufcap;
     int last_seen;      /* the chunk being decoded is flagged last */
     char *meta;
     hn_trace_header hdr;

@@ -90,7 +90,9 @@ int hn_trace_write_header(hn_trace_writer *w, const hn_trace_meta *meta, size_t 
     hn_put_u32(start + 8, HN_TRACE_VERSION);
     hn_put_u32(start + 12, w->flags);
     hn_put_u32(start + 16, meta_len);
-    hn_put_u32(start + 20, hn_crc32c(0, start + HN_TRACE_FILE_HEADER_LEN, meta_len));
+    /* the checksum covers the fixed fields before it and the metadata after it */
+    hn_put_u32(start + 20, hn_crc32c(hn_crc32c(0, start, 20), start + HN_TRACE_FILE_HEADER_LEN,
+                                     meta_len));
     return write_all(w, start, (size_t)(p - start));
 }
 

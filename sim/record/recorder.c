@@ -35,7 +35,7 @@
  *    is taken, as after exec in the same process). With --fork=ignore only the root
  *    process, in each of its images, is recorded.
  * 6. Endings. A destructor writes the last chunk at exit. _exit and _Exit, the exec
- *    calls and fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, when the
+ *    calls (execve, execv, execvp, execvpe, execl, execlp, execle) and fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, when the
  *    program left them at their default) write what is buffered first; a signal handler
  *    then restores the default action and raises the signal again.
  *
@@ -48,10 +48,12 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <alloca.h>
 #include <malloc.h>
 #include <linux/futex.h>
 #include <pthread.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -813,6 +815,50 @@ EXPORT int execvp(const char *file, char *const argv[])
 EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
 {
     EXEC_FORWARD("execvpe", execve_fn, file, argv, envp)
+}
+
+/* The execl family takes its arguments as a list; glibc's versions call execve
+ * internally, past our definitions, so they are rebuilt here on the vector forms. */
+#define EXECL_ARGV(first, ap, argv)                                  \
+    do {                                                             \
+        size_t n_ = 1;                                               \
+        va_start(ap, first);                                         \
+        while (va_arg(ap, char *))                                   \
+            n_++;                                                    \
+        va_end(ap);                                                  \
+        argv = alloca((n_ + 1) * sizeof(char *));                    \
+        argv[0] = (char *)(first);                                   \
+        va_start(ap, first);                                         \
+        for (size_t i_ = 1; i_ <= n_; i_++)                          \
+            argv[i_] = va_arg(ap, char *);                           \
+    } while (0)
+
+EXPORT int execl(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    char **argv;
+    EXECL_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execv(path, argv);
+}
+
+EXPORT int execlp(const char *file, const char *arg, ...)
+{
+    va_list ap;
+    char **argv;
+    EXECL_ARGV(arg, ap, argv);
+    va_end(ap);
+    return execvp(file, argv);
+}
+
+EXPORT int execle(const char *path, const char *arg, ...)
+{
+    va_list ap;
+    char **argv;
+    EXECL_ARGV(arg, ap, argv);
+    char **envp = va_arg(ap, char **); /* after the NULL that ends the arguments */
+    va_end(ap);
+    return execve(path, argv, envp);
 }
 
 EXPORT void _exit(int status)
