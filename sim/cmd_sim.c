@@ -156,7 +156,13 @@ static int parse(struct opts *o, int argc, char **argv)
         case OPT_JSON: o->json = optarg; break;
         case OPT_SVG: o->svg = optarg; break;
         case OPT_HTML: o->html = optarg; break;
-        case OPT_COST: o->cost = optarg; break;
+        case OPT_COST:
+            if (optarg[0] == 0) {
+                hn_gcsim_error("--cost=: expected default or a calibration file");
+                return 2;
+            }
+            o->cost = optarg;
+            break;
         case OPT_REPLAY:
             if (strcmp(optarg, "gc") != 0 && strcmp(optarg, "malloc") != 0) {
                 hn_gcsim_error("--replay=%s: expected gc or malloc", optarg);
