@@ -6,6 +6,7 @@
  * `gcsim --gogc=100 trace.bin`.
  */
 #include "sim/gcsim.h"
+#include "sim/replay.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -22,6 +23,7 @@ static const struct subcommand subcommands[] = {
     {"record", hn_cmd_record, "record -o trace.bin [--callsites] [--fork=follow|ignore] -- PROGRAM ARGS..."},
     {"info", hn_cmd_info, "info [--json] trace.bin..."},
     {"gen", hn_cmd_gen, "gen steady|spike|leak|phases -o trace.bin [--live=SIZE] [--rate=RATE] ..."},
+    {"calibrate", hn_cmd_calibrate, "calibrate [--output=FILE] [--dry-run]"},
 };
 
 void hn_gcsim_error(const char *fmt, ...)
@@ -82,6 +84,9 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);
+    /* Not listed: gcsim runs itself this way, with an allocator preloaded. */
+    if (strcmp(argv[1], "replay-child") == 0)
+        return hn_cmd_replay_child(argc - 1, argv + 1);
     if (strcmp(argv[1], "sim") == 0)
         return hn_cmd_sim(argc - 1, argv + 1);
     if (strcmp(argv[1], "--help-sim") == 0) {
