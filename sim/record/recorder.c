@@ -81,7 +81,7 @@ enum { ST_UNINIT, ST_ON, ST_OFF };
 
 static struct {
     atomic_int lock;        /* 0 free, 1 held, 2 held with waiters */
-    int state;              /* ST_*: read without the lock, written under it */
+    atomic_int state;       /* ST_*: read without the lock, written under it */
     int follow;             /* record forked children */
     int callsites;
     pid_t pid;              /* process this state belongs to */
@@ -426,10 +426,11 @@ __attribute__((constructor)) static void recorder_start(void)
 
 __attribute__((destructor)) static void recorder_stop(void)
 {
+    if (rec.pid != getpid()) /* a vfork child: the trace is its parent's */
+        return;
     in_recorder++;
     rec_lock();
-    if (rec.pid == getpid())
-        finish_locked();
+    finish_locked();
     rec_unlock();
     in_recorder--;
 }
@@ -754,23 +755,29 @@ EXPORT size_t malloc_usable_size(void *q)
 /* Before exec: write the chunk in progress and an empty last chunk, so the trace is
  * whole if exec succeeds; exec_failed() takes the last chunk back off if it does not.
  * The lock is held across the exec so no other thread writes after that last chunk.
- * A vfork child shares our memory but not our pid: it leaves the trace alone. */
-static void exec_prepare(void)
+ * A vfork child shares our memory but not our pid: it leaves the trace and the lock
+ * alone (a lock it took would stay taken in the parent once it execs). */
+static int exec_prepare(void)
 {
+    if (rec.pid != getpid())
+        return 0;
     in_recorder++;
     rec_lock();
     rec.exec_mark = 0;
-    if (rec.state == ST_ON && rec.pid == getpid()) {
+    if (rec.state == ST_ON) {
         hn_trace_writer_flush(&rec.w, 0);
         rec.exec_mark = rec.w.bytes;
         hn_trace_writer_finish(&rec.w);
     }
+    return 1;
 }
 
-/* Called with the lock exec_prepare took, which it releases. */
-static void exec_failed(void)
+/* Called with the lock exec_prepare took (when it returned 1), which it releases. */
+static void exec_failed(int locked)
 {
     int saved = errno;
+    if (!locked)
+        return;
     if (rec.exec_mark && rec.state == ST_ON && !rec.w.err) {
         if (ftruncate(rec.w.fd, (off_t)rec.exec_mark) == 0 &&
             lseek(rec.w.fd, (off_t)rec.exec_mark, SEEK_SET) >= 0) {
@@ -792,9 +799,9 @@ typedef int (*execv_fn)(const char *, char *const[]);
     static type real_fn;                                               \
     if (!real_fn)                                                      \
         LOOKUP(real_fn, name);                                         \
-    exec_prepare();                                                    \
+    int locked = exec_prepare();                                       \
     int rc = real_fn(__VA_ARGS__);                                     \
-    exec_failed();                                                     \
+    exec_failed(locked);                                               \
     return rc;
 
 EXPORT int execve(const char *path, char *const argv[], char *const envp[])
