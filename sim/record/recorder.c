@@ -105,10 +105,11 @@ static char *put_dec(char *p, uint64_t v)
     return p;
 }
 
-static void say(const char *a, const char *b, const char *c)
+/* One line on stderr from up to four parts (NULL ones skipped), without allocating. */
+static void say(const char *a, const char *b, const char *c, const char *d)
 {
-    const char *parts[] = {"heron-record: ", a, b, c, "\n"};
-    for (size_t i = 0; i < 5; i++)
+    const char *parts[] = {"heron-record: ", a, b, c, d, "\n"};
+    for (size_t i = 0; i < 6; i++)
         if (parts[i] && write(2, parts[i], strlen(parts[i])) < 0)
             return;
 }
@@ -161,7 +162,7 @@ static void resolve(void)
     hn_rec_busy--;
     if (!real_malloc || !real_free || !real_calloc || !real_realloc || !real_posix_memalign ||
         !real_usable) {
-        say("cannot find the C library's malloc with dlsym(RTLD_NEXT)", NULL, NULL);
+        say("cannot find the C library's malloc with dlsym(RTLD_NEXT)", NULL, NULL, NULL);
         abort();
     }
 }
@@ -235,7 +236,7 @@ void hn_rec_start_locked(pid_t parent)
 
     int fd = open_output(out, parent);
     if (fd < 0) {
-        say("cannot create the trace for ", out, strerror(errno));
+        say("cannot create ", out, ": ", strerror(errno));
         return;
     }
     char pid_s[24], ppid_s[24], start_s[24];
@@ -249,13 +250,13 @@ void hn_rec_start_locked(pid_t parent)
     hn_trace_meta meta[] = {
         {"generator", RECORDER_VERSION}, {"program", exe_buf}, {"args", args_buf},
         {"clock", "CLOCK_MONOTONIC"}, {"start_unix_ns", start_s}, {"pid", pid_s},
-        {"parent_pid", ppid_s}, {"fork", hn_rec.follow ? "follow" : "ignore"},
+        {"fork", hn_rec.follow ? "follow" : "ignore"}, {"parent_pid", ppid_s}, /* last: */
     };
     hn_trace_writer_init(&hn_rec.w, fd, hn_rec.callsites ? HN_TRACE_F_CALLSITES : 0, chunk_buf,
                          sizeof chunk_buf);
-    size_t nmeta = sizeof meta / sizeof meta[0] - (ppid_s[0] == '0');
+    size_t nmeta = sizeof meta / sizeof meta[0] - (ppid_s[0] == '0'); /* no parent: leave it out */
     if (hn_trace_write_header(&hn_rec.w, meta, nmeta) < 0) {
-        say("cannot write the trace: ", strerror(hn_rec.w.err), NULL);
+        say("cannot write ", out, ": ", strerror(hn_rec.w.err));
         close(fd);
         return;
     }
@@ -276,7 +277,7 @@ void hn_rec_finish_locked(void)
 /* Stops recording after a failure; caller holds the lock. */
 static void fail_locked(const char *what)
 {
-    say(what, "; recording stops here", NULL);
+    say(what, "; recording stops here", NULL, NULL);
     hn_rec_finish_locked();
 }
 
