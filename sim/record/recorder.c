@@ -75,6 +75,12 @@ static unsigned char chunk_buf[HN_TRACE_WRITER_BUF];
 static char path_buf[PATH_MAX + 64];
 static char exe_buf[PATH_MAX];
 static char args_buf[ARGS_MAX];
+/* /proc/self/maps as read, and its executable mappings as kept in the header: python's
+ * maps run to about 30 KiB, the executable lines of it to about 3 KiB. */
+#define MAPS_RAW_MAX (256 * 1024)
+#define MAPS_MAX (32 * 1024)
+static char maps_raw[MAPS_RAW_MAX];
+static char maps_buf[MAPS_MAX];
 
 static void *(*real_malloc)(size_t);
 static void (*real_free)(void *);
@@ -188,6 +194,51 @@ static void read_cmdline(void)
     exe_buf[m > 0 ? m : 0] = 0;
 }
 
+/* Keeps the executable, file-backed lines of /proc/self/maps in maps_buf as
+ * "START-END OFFSET PATH" lines, so call sites can be named as PATH+OFFSET later. */
+static void read_maps(void)
+{
+    size_t got = 0, out = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    maps_buf[0] = 0;
+    if (fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(fd, maps_raw + got, sizeof maps_raw - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    maps_raw[got] = 0;
+    for (char *line = maps_raw; *line;) {
+        char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        char *perms = memchr(line, ' ', (size_t)(end - line));
+        char *path = memchr(line, '/', (size_t)(end - line));
+        if (perms && path && perms + 3 < end && perms[3] == 'x') {
+            char *offset = perms + 6; /* "r-xp " then the offset */
+            char *offset_end = memchr(offset, ' ', (size_t)(end - offset));
+            size_t range = (size_t)(perms - line), olen = offset_end ? (size_t)(offset_end - offset) : 0;
+            size_t plen = (size_t)(end - path);
+            if (olen && out + range + olen + plen + 3 < sizeof maps_buf) {
+                memcpy(maps_buf + out, line, range);
+                out += range;
+                maps_buf[out++] = ' ';
+                memcpy(maps_buf + out, offset, olen);
+                out += olen;
+                maps_buf[out++] = ' ';
+                memcpy(maps_buf + out, path, plen);
+                out += plen;
+                maps_buf[out++] = '\n';
+            }
+        }
+        line = *end ? end + 1 : end;
+    }
+    maps_buf[out] = 0;
+}
+
 /* Opens this image's output file (see 5. above); -1 if none is to be written. */
 static int open_output(const char *out, pid_t parent)
 {
@@ -247,10 +298,13 @@ void hn_rec_start_locked(pid_t parent)
     put_dec(pid_s, (uint64_t)hn_rec.pid);
     put_dec(ppid_s, (uint64_t)(parent ? parent : hn_rec.pid != hn_rec.root ? getppid() : 0));
     read_cmdline();
+    if (hn_rec.callsites)
+        read_maps();
     hn_trace_meta meta[] = {
         {"generator", RECORDER_VERSION}, {"program", exe_buf}, {"args", args_buf},
         {"clock", "CLOCK_MONOTONIC"}, {"start_unix_ns", start_s}, {"pid", pid_s},
-        {"fork", hn_rec.follow ? "follow" : "ignore"}, {"parent_pid", ppid_s}, /* last: */
+        {"fork", hn_rec.follow ? "follow" : "ignore"}, {"maps", maps_buf},
+        {"parent_pid", ppid_s}, /* last: */
     };
     hn_trace_writer_init(&hn_rec.w, fd, hn_rec.callsites ? HN_TRACE_F_CALLSITES : 0, chunk_buf,
                          sizeof chunk_buf);
