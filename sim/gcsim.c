@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 struct subcommand {
     const char *name;
@@ -60,10 +61,10 @@ int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, l
 
 static int usage(FILE *to)
 {
-    fprintf(to, "usage: gcsim [--gogc=N|off[,...]] [--gomemlimit=SIZE] [OPTIONS] trace.bin\n"
-                "       gcsim COMMAND [OPTIONS]\n\n"
-                "`gcsim --help-sim` (or `gcsim sim --help`) describes the simulation's options."
-                "\n\ncommands:\n");
+    fprintf(to, "usage: gcsim COMMAND [OPTIONS]\n"
+                "       gcsim [--gogc=N|off[,...]] [--gomemlimit=SIZE] [OPTIONS] trace.bin\n\n"
+                "The second form, the simulation, is the default command; `gcsim --help-sim`\n"
+                "describes its options.\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(to, "  gcsim %s\n", subcommands[i].summary);
     fprintf(to, "\n`gcsim COMMAND --help` describes a command's options.\n");
@@ -92,6 +93,13 @@ int main(int argc, char **argv)
     if (strcmp(argv[1], "--help-sim") == 0) {
         char *help[] = {argv[0], "--help", NULL};
         return hn_cmd_sim(2, help);
+    }
+    /* A word that is neither a command nor a file, and does not look like a path, is a
+     * mistyped command rather than a missing trace. */
+    if (argv[1][0] != '-' && !strchr(argv[1], '/') && !strchr(argv[1], '.') &&
+        access(argv[1], F_OK) != 0) {
+        hn_gcsim_error("unknown command '%s'", argv[1]);
+        return usage(stderr);
     }
     return hn_cmd_sim(argc, argv);
 }
