@@ -299,8 +299,8 @@ static int finish_cycle(hn_sim *s, int64_t t)
     hn_limiter_start_transition(&s->limiter, false, s->now, (int64_t)s->assist_ns_window, 0);
     s->assist_ns_window = 0;
     int64_t p2 = s->cfg.stw ? 0 : (int64_t)(s->cfg.cost.pause_ns / 2);
-    if (p2)
-        pause(s, p2);
+    if (!s->cfg.stw)
+        pause(s, p2); /* counted even when the cost model makes it free */
     hn_limiter_finish_transition(&s->limiter, s->now);
     s->marking = false;
 
