@@ -434,12 +434,12 @@ int hn_cmd_sim(int argc, char **argv)
     for (size_t i = 0; i < o.ngogc; i++) {
         cfg.gogc = o.gogc[i];
         hn_run *run = &runs[i];
-        hn_report_gogc(run->label, sizeof run->label, cfg.gogc);
-        if (o.stw)
-            memmove(run->label + 4, run->label, strlen(run->label) + 1),
-                memcpy(run->label, "stw ", 4);
-        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s", run->label,
-                 hn_report_limit(lim, sizeof lim, cfg.memory_limit));
+        char gogc[32];
+        hn_report_gogc(gogc, sizeof gogc, cfg.gogc);
+        snprintf(run->label, sizeof run->label, "%s%s", o.stw ? "stw " : "", gogc);
+        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s%s", gogc,
+                 hn_report_limit(lim, sizeof lim, cfg.memory_limit),
+                 o.stw ? " (stop-the-world model)" : "");
         pg.label = run->label;
         if (o.gctrace && o.ngogc > 1)
             printf("# %s\n", run->setting);
