@@ -7,8 +7,9 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-/* 64 Ki slots (1 MiB) to start: small traces never rehash. */
-#define OBJMAP_INITIAL_LOG2 16
+/* 4096 slots (64 KiB) to start: a short trace pays little to map and fault it in, and
+ * doubling reaches any size in a few rehashes. */
+#define OBJMAP_INITIAL_LOG2 12
 
 static hn_objmap_slot *slots_alloc(uint64_t n)
 {
