@@ -77,6 +77,10 @@ int heron_gc_thread_attach(void) {
 
 void heron_gc_thread_detach(void) { hn_threads_detach(); }
 
+void heron_gc_blocking_begin(void) { hn_threads_blocking_begin(); }
+
+void heron_gc_blocking_end(void) { hn_threads_blocking_end(); }
+
 /* The deletion barrier's slow path: with stop-the-world marking it is never reached
  * (heron_gc_barrier_on stays 0); concurrent marking will shade `old` here. */
 void heron_gc_write_barrier_slow(void *old) { (void)old; }

@@ -21,6 +21,7 @@
  * swept span unswept in O(1) (Go's mcentral.partial[2] / full[2]).
  */
 #include "gc/heap.h"
+#include "gc/lock.h"
 
 #include <errno.h>
 #include <string.h>
@@ -179,7 +180,7 @@ static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
 static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
   if (size > ((size_t)1 << 40)) return NULL;
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = span_new_locked(0, scan, npages);
   if (s == NULL) {
     pthread_mutex_unlock(&hn_heap.lock);
@@ -207,7 +208,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   if (size > HN_MAX_SMALL) return alloc_large(size, scan, desc);
   unsigned cl = hn_size_class(size);
   hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = c->cur;
   uint32_t idx = s != NULL ? next_free(s) : 0;
   if (s == NULL || idx == s->nelems) {
@@ -224,7 +225,12 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   s->nalloc++;
   uint32_t esize = s->elem_size;
   void *obj = (void *)hn_gcspan_obj(s, idx);
-  memset(obj, 0, esize);
+  if (esize <= 128) { /* small: inline stores beat a call to memset */
+    uint64_t *w = obj;
+    for (uint32_t i = 0; i < esize / 8; i++) w[i] = 0;
+  } else {
+    memset(obj, 0, esize);
+  }
   if (scan == HN_SCAN_PRECISE) ((uintptr_t *)((char *)obj + esize))[-1] = desc;
   counter_add(&hn_heap.in_use, esize);
   counter_add(&hn_heap.alloc_bytes, esize);
@@ -236,7 +242,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
 
 uintptr_t hn_heap_find_object(uintptr_t p, size_t *size) {
   uintptr_t obj = 0;
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = hn_gcmap_lookup(p);
   if (s != NULL && p >= s->base && p < s->limit) {
     uint32_t idx = hn_gcspan_index(s, p);

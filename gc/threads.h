@@ -11,6 +11,7 @@
 #define HN_GC_THREADS_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdint.h>
 
 typedef struct hn_gcthread {
@@ -20,12 +21,20 @@ typedef struct hn_gcthread {
   uintptr_t stack_lo;         /* lowest address of the stack mapping */
   uintptr_t sp;               /* stack pointer recorded while stopped */
   int attached;               /* attach depth: nested attaches need as many detaches */
+  int blocking;               /* in heron_gc_blocking_begin/end: not signalled (atomic) */
+  int resume_skip;            /* was blocking when the world stopped (reg_lock) */
+  uintptr_t blocking_sp;      /* the stack scan starts here while blocking */
+  jmp_buf blocking_regs;      /* the registers at heron_gc_blocking_begin */
 } hn_gcthread_t;
 
 /* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */
 int hn_threads_init(void);
 int hn_threads_attach(void);
 void hn_threads_detach(void);
+/* The calling thread leaves (begin) and re-enters (end) code that touches GC objects:
+ * the collector scans its stack without stopping it (bdwgc's GC_do_blocking). */
+void hn_threads_blocking_begin(void);
+void hn_threads_blocking_end(void);
 /* The calling thread's record, or NULL if it is not attached. */
 hn_gcthread_t *hn_threads_self(void);
 uint64_t hn_threads_count(void);
