@@ -10,9 +10,13 @@
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process. It reports the total
  *    pause time, the collector threads' CPU (the sweeper's), the cycles, and the bytes
  *    marked and span pages in use summed over the cycles.
- * 3. Fits, by least squares over the runs (the least of two runs each):
- *      pause time = pause_ns * cycles + mark_ns_per_byte * bytes marked
- *                   + mark_ns_per_object * objects marked
+ * 3. Fits, by least squares over every cycle of every run (a few hundred points; the
+ *    fixed, per-byte and per-object terms are not proportional to each other across
+ *    cycles of different heaps, as run totals nearly were):
+ *      a cycle's pause = pause_ns + mark_ns_per_byte * bytes marked
+ *                        + mark_ns_per_object * objects
+ *    then again without the cycles four times the median residual off (preempted by a
+ *    neighbour); and over the runs (the least of two each):
  *      sweeper CPU = sweep_ns_per_span * span pages
  *    (the stop-the-world collector marks inside its pause; it sweeps on its own
  *    thread). A coefficient the data would make negative is set to 0 and the other
@@ -54,6 +58,12 @@ static const int32_t gogcs[] = {50, 200};
 #define NRUNS (NHEAPS * NGOGC)
 #define REPEATS 2
 
+static int cmp_double(const void *a, const void *b)
+{
+    double x = *(const double *)a, y = *(const double *)b;
+    return x < y ? -1 : x > y;
+}
+
 /* Runs `gcsim gen steady` for one heap: 0, or -1 (message printed). */
 static int generate(const struct heap_kind *h, const char *rate, const char *path)
 {
@@ -91,8 +101,8 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
  * INFINITY when the system is singular. */
 #define NCOEF 3
-static double lsq(double x[NCOEF][NRUNS], const double *y, size_t n, unsigned use,
-                  double *c)
+#define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
+static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
     int idx[NCOEF], k = 0;
     for (int j = 0; j < NCOEF; j++)
@@ -142,7 +152,7 @@ static double lsq(double x[NCOEF][NRUNS], const double *y, size_t n, unsigned us
 
 /* The best fit with every coefficient >= 0: each subset of the columns is tried and
  * the feasible one with the least residual kept (2^3 - 1 small systems). */
-static void fit_nonneg(double x[NCOEF][NRUNS], const double *y, size_t n, double *c)
+static void fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
 {
     double best = INFINITY;
     for (int j = 0; j < NCOEF; j++)
@@ -213,8 +223,11 @@ int hn_cmd_calibrate(int argc, char **argv)
         hn_gcsim_error("calibrate: %s: %s", dir, strerror(errno));
         return 1;
     }
-    double x[NCOEF][NRUNS]; /* cycles, bytes marked, objects marked */
+    double x[NCOEF][NRUNS]; /* per run: cycles, bytes marked, objects */
     double spans[NRUNS], pause[NRUNS], sweep[NRUNS];
+    /* Per cycle: 1, bytes marked, objects; and the pause. */
+    static double sx[NCOEF][MAXS], sy[MAXS];
+    size_t ns = 0;
     size_t n = 0;
     int rc = 0;
     for (size_t h = 0; h < NHEAPS && rc == 0; h++) {
@@ -239,6 +252,13 @@ int hn_cmd_calibrate(int argc, char **argv)
                 x[0][n] = res.sum.cycles;
                 x[1][n] = res.marked_sum;
                 x[2][n] = res.objects_sum;
+                for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
+                    const hn_replay_cycle_sample *cy = &res.samples[k];
+                    sx[0][ns] = 1;
+                    sx[1][ns] = cy->marked;
+                    sx[2][ns] = cy->objects;
+                    sy[ns] = cy->pause_ns;
+                }
                 spans[n] = res.spans_sum;
                 if (res.sum.pause_total_ns < pause[n])
                     pause[n] = res.sum.pause_total_ns;
@@ -255,8 +275,48 @@ int hn_cmd_calibrate(int argc, char **argv)
 
     hn_cost cost;
     hn_cost_defaults(&cost);
+    /* Fit every cycle's pause; then once more without the cycles more than four times
+     * the median residual off (a pause that a neighbour's process preempted). */
     double coef[NCOEF];
-    fit_nonneg(x, pause, n, coef);
+    fit_nonneg(sx, sy, ns, coef);
+    double *res = malloc(ns * sizeof *res);
+    if (res && ns > 8) {
+        for (size_t i = 0; i < ns; i++) {
+            double f = 0;
+            for (int j = 0; j < NCOEF; j++)
+                f += coef[j] * sx[j][i];
+            res[i] = fabs(sy[i] - f);
+        }
+        double *sorted = malloc(ns * sizeof *sorted);
+        if (sorted) {
+            memcpy(sorted, res, ns * sizeof *sorted);
+            qsort(sorted, ns, sizeof *sorted, cmp_double);
+            double cut = 4 * sorted[ns / 2];
+            size_t kept = 0;
+            for (size_t i = 0; i < ns; i++) {
+                if (res[i] > cut)
+                    continue;
+                for (int j = 0; j < NCOEF; j++)
+                    sx[j][kept] = sx[j][i];
+                sy[kept++] = sy[i];
+            }
+            fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the fit\n", ns, kept);
+            ns = kept;
+            fit_nonneg(sx, sy, ns, coef);
+            free(sorted);
+        }
+    }
+    free(res);
+    double r2_ss = 0, r2_st = 0, r2_mean = 0;
+    for (size_t i = 0; i < ns; i++)
+        r2_mean += sy[i] / (double)ns;
+    for (size_t i = 0; i < ns; i++) {
+        double f = 0;
+        for (int j = 0; j < NCOEF; j++)
+            f += coef[j] * sx[j][i];
+        r2_ss += (sy[i] - f) * (sy[i] - f);
+        r2_st += (sy[i] - r2_mean) * (sy[i] - r2_mean);
+    }
     cost.pause_ns = coef[0];
     cost.mark_ns_per_byte = coef[1];
     cost.mark_ns_per_object = coef[2];
@@ -269,24 +329,19 @@ int hn_cmd_calibrate(int argc, char **argv)
 
     printf("%-6s %-18s %5s %7s %11s %9s %9s %9s %9s %9s\n", "live", "sizes", "GOGC",
            "cycles", "marked MiB", "objects", "pause ms", "fit ms", "sweep ms", "fit ms");
-    double ss = 0, st = 0, mean = 0;
-    for (size_t i = 0; i < n; i++)
-        mean += pause[i] / (double)n;
     for (size_t i = 0; i < n; i++) {
         double fp = coef[0] * x[0][i] + coef[1] * x[1][i] + coef[2] * x[2][i];
         double fs = cost.sweep_ns_per_span * spans[i];
-        ss += (pause[i] - fp) * (pause[i] - fp);
-        st += (pause[i] - mean) * (pause[i] - mean);
         printf("%-6s %-18s %5d %7.0f %11.1f %8.2fM %9.2f %9.2f %9.2f %9.2f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], x[0][i],
                x[1][i] / 1048576, x[2][i] / 1e6, pause[i] / 1e6, fp / 1e6, sweep[i] / 1e6,
                fs / 1e6);
     }
     printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_object %.2f, "
-           "sweep_ns_per_span %.2f (pause fit R^2 %.3f)\n",
+           "sweep_ns_per_span %.2f (per-cycle pause fit R^2 %.3f)\n",
            cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_object,
            cost.sweep_ns_per_span,
-           st > 0 ? 1 - ss / st : 1);
+           r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;
     char host[256] = "";

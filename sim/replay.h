@@ -28,12 +28,24 @@ int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run);
 
 /* What one replay on the collector measured, for calibration: the summary plus the sums
  * the cost model is fitted to. */
+/* Cycles a replay describes one by one, for calibration (the first ones; enough for a
+ * least-squares fit with hundreds of points over a calibration's runs). */
+#define HN_REPLAY_CYCLE_SAMPLES 256
+
+typedef struct hn_replay_cycle_sample {
+    double pause_ns;  /* this cycle's stop-the-world pause */
+    double marked;    /* bytes it marked */
+    double objects;   /* objects the program held */
+} hn_replay_cycle_sample;
+
 typedef struct hn_replay_gc_result {
     hn_summary sum;
     double marked_sum;    /* bytes marked, summed over cycles */
     double objects_sum;   /* objects held at each cycle, summed */
     double spans_sum;     /* span pages in use at each cycle, summed */
     double gc_cpu_ns;     /* pauses + sweeper and other collector threads */
+    uint32_t nsamples;
+    hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];
 } hn_replay_gc_result;
 
 /* The same in a child process (so the caller's collector never starts): 0, or 1 with

@@ -197,6 +197,9 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
                 u->heap_peak = before;
             out->marked_sum += (double)st.heap_live * (double)(st.cycles - cycles);
             out->objects_sum += (double)roots.map.count * (double)(st.cycles - cycles);
+            if (st.cycles == cycles + 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
+                out->samples[out->nsamples++] = (hn_replay_cycle_sample){
+                    (double)st.pause_last_ns, (double)st.heap_live, (double)roots.map.count};
             out->spans_sum += (double)(st.heap_spans / HERON_PAGE_SIZE) *
                               (double)(st.cycles - cycles);
             u->live_mean += (double)st.heap_live * (double)(st.cycles - cycles);
