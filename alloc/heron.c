@@ -27,6 +27,9 @@ static atomic_int init_state; /* 0 not started, 1 running, 2 done */
 
 /* malloc's alignment promise: 16 bytes, what glibc gives on x86-64 (alignof(max_align_t)). */
 #define HN_MIN_ALIGN 16
+/* The largest alignment served: 1 GiB. Beyond it the page heap would reserve (without
+ * commit charge) alignment-sized address space per call; such requests get ENOMEM. */
+#define HN_MAX_ALIGN ((size_t)1 << 30)
 
 void hn_lock_slow(hn_lock_t *l) {
   for (;;) {
@@ -34,7 +37,9 @@ void hn_lock_slow(hn_lock_t *l) {
       if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
           !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
         return;
-      __builtin_ia32_pause();
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause(); /* let the sibling hyperthread run while we wait */
+#endif
     }
     sched_yield();
   }
@@ -199,7 +204,7 @@ HERON_API void *heron_reallocarray(void *ptr, size_t nmemb, size_t size) {
 static void *aligned_alloc_impl(size_t align, size_t size) {
   if (align <= HN_MIN_ALIGN && size > 8)
     return hn_malloc_inline(size);
-  if (size > PTRDIFF_MAX) {
+  if (size > PTRDIFF_MAX || align > HN_MAX_ALIGN) {
     errno = ENOMEM;
     return NULL;
   }
@@ -218,10 +223,8 @@ static void *aligned_alloc_impl(size_t align, size_t size) {
     pages = 1;
   hn_pageheap_lock();
   hn_span_t *s = hn_pageheap_alloc_locked(pages, align_pages, HN_SPAN_LARGE);
-  if (s) {
-    s->requested = size;
+  if (s)
     hn_pageheap_count_large_locked(1);
-  }
   hn_pageheap_unlock();
   if (!s) {
     errno = ENOMEM;
@@ -270,11 +273,19 @@ HERON_API int heron_trim(size_t pad) {
   (void)pad;
   hn_init();
   int saved = errno;
+  hn_pageheap_stats_t before, after;
+  hn_pageheap_lock();
+  hn_pageheap_stats_locked(&before);
+  hn_pageheap_unlock();
   hn_tcache_flush();
   hn_central_drain_all();
-  size_t n = hn_pageheap_release_all();
+  hn_pageheap_release_all();
+  hn_pageheap_lock();
+  hn_pageheap_stats_locked(&after);
+  hn_pageheap_unlock();
   errno = saved;
-  return n > 0;
+  /* Spans emptied by the flush may already have been released by the policy. */
+  return after.released_total > before.released_total;
 }
 
 HERON_API const char *heron_version(void) { return "heron 0.1.0"; }

@@ -43,6 +43,7 @@
 #include "gc/roots.h"
 #include "gc/settings.h"
 #include "gc/stats.h"
+#include "gc/gctcache.h"
 #include "gc/threads.h"
 #include "heron/gc.h"
 
@@ -82,6 +83,11 @@ static void mark_range_cb(uintptr_t lo, uintptr_t hi, void *arg) {
   hn_mark_range(arg, lo, hi);
 }
 
+static void mark_tcache_cb(hn_gcthread_t *t, void *arg) {
+  hn_marker_t *m = arg;
+  m->marked_bytes += hn_gctcache_mark(t->tcache, &m->marked_objects);
+}
+
 /* Steps 2-6 with the heap lock held. Keeps the caller's registers in `regs`, in the
  * frame the stack scan starts from. */
 static void __attribute__((noinline)) mark_stopped(uint64_t *pause_ns) {
@@ -96,17 +102,19 @@ static void __attribute__((noinline)) mark_stopped(uint64_t *pause_ns) {
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
   hn_roots_each_locked(mark_range_cb, &m);
   hn_threads_each_stack((uintptr_t)&regs, mark_range_cb, &m);
+  hn_threads_each(mark_tcache_cb, &m);
   hn_fin_mark_queued_locked(&m);
   hn_mark_drain(&m);
   hn_weak_clear_locked();
   hn_fin_queue_unreachable_locked(&m);
   hn_mark_drain(&m);
   hn_workq_dispose(&m.work);
-  hn_heap_flip_locked();
   __atomic_store_n(&hn_gc_counters.live, m.marked_bytes, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_gc_counters.live_objects, m.marked_objects, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_heap.since_gc, 0, __ATOMIC_RELAXED);
   set_trigger_locked(m.marked_bytes);
+  hn_heap.in_use_marked = m.marked_bytes;
+  hn_heap_flip_locked();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_OFF, __ATOMIC_RELAXED);
   hn_threads_start_world();
   uint64_t pause = now_ns() - t0;

@@ -30,6 +30,7 @@
 
 #include "heron/gc.h"
 #include "gc/fatal.h"
+#include "gc/gctcache.h"
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER; /* guards `threads`, `nthreads` */
 static hn_gcthread_t *threads;
@@ -148,6 +149,8 @@ void hn_threads_detach(void) {
   hn_gcthread_t *t = self_rec;
   if (t == NULL) return;
   if (--t->attached > 0) return;
+  hn_gctcache_flush(t->tcache); /* before the registry lock: it takes the heap lock */
+  t->tcache = NULL;
   hn_gc_lock(&reg_lock);
   for (hn_gcthread_t **pp = &threads; *pp != NULL; pp = &(*pp)->next) {
     if (*pp == t) {
@@ -217,6 +220,10 @@ void hn_threads_start_world(void) {
   }
   wait_acks(sent);
   pthread_mutex_unlock(&reg_lock);
+}
+
+void hn_threads_each(void (*fn)(hn_gcthread_t *t, void *arg), void *arg) {
+  for (hn_gcthread_t *t = threads; t != NULL; t = t->next) fn(t, arg);
 }
 
 void hn_threads_each_stack(uintptr_t self_sp,

@@ -25,6 +25,7 @@ typedef struct hn_gcthread {
   int resume_skip;            /* was blocking when the world stopped (reg_lock) */
   uintptr_t blocking_sp;      /* the stack scan starts here while blocking */
   jmp_buf blocking_regs;      /* the registers at heron_gc_blocking_begin */
+  struct hn_gctcache *tcache;   /* this thread's cache of free objects (gctcache.h) */
 } hn_gcthread_t;
 
 /* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */
@@ -44,6 +45,9 @@ uint64_t hn_threads_count(void);
 void hn_threads_stop_world(void);
 /* Resume the threads stopped by hn_threads_stop_world and unlock the registry. */
 void hn_threads_start_world(void);
+
+/* Calls fn(t, arg) for every attached thread. The world must be stopped. */
+void hn_threads_each(void (*fn)(hn_gcthread_t *t, void *arg), void *arg);
 
 /* Calls fn(lo, hi, arg) for the live stack range of every attached thread. The world
  * must be stopped; the calling thread's range starts at `self_sp`. */

@@ -289,6 +289,43 @@ static void test_finalizers(void **state) {
   assert_int_equal(resurrect_runs, 1);
 }
 
+/* ---- objects allocated while spans wait to be swept ---- */
+
+#define SWEEP_N 20000
+static uint64_t *sweep_new[SWEEP_N];
+
+static void during_sweep_body(void *arg) {
+  int *bad = arg;
+  heron_gc_stats_t a, b;
+  heron_gc_stats_get(&a);
+  /* garbage until an automatic cycle ends: its spans are then unswept */
+  do {
+    for (int i = 0; i < 1000; i++) heron_gc_malloc(48);
+    heron_gc_stats_get(&b);
+  } while (b.cycles == a.cycles);
+  /* new objects come from spans swept on the spot (or by the background sweeper) */
+  for (int i = 0; i < SWEEP_N; i++) {
+    sweep_new[i] = heron_gc_malloc(48);
+    for (int j = 0; j < 6; j++) sweep_new[i][j] = (uint64_t)i * 7 + (uint64_t)j;
+  }
+  heron_gc_collect();
+  for (int i = 0; i < SWEEP_N; i++)
+    for (int j = 0; j < 6; j++)
+      if (sweep_new[i][j] != (uint64_t)i * 7 + (uint64_t)j) (*bad)++;
+}
+
+static void test_alloc_during_sweep(void **state) {
+  (void)state;
+  int old = heron_gc_set_gogc(100);
+  assert_int_equal(heron_gc_add_root(sweep_new, sizeof sweep_new), 0);
+  int bad = 0;
+  gct_on_thread(during_sweep_body, &bad);
+  assert_int_equal(bad, 0);
+  assert_int_equal(heron_gc_remove_root(sweep_new), 0);
+  memset(sweep_new, 0, sizeof sweep_new);
+  heron_gc_set_gogc(old);
+}
+
 /* ---- trigger, GOGC, statistics ---- */
 
 static void churn(void *arg) {
@@ -357,6 +394,7 @@ int main(void) {
       cmocka_unit_test(test_interior_and_roots),
       cmocka_unit_test(test_add_remove_root),
       cmocka_unit_test(test_finalizers),
+      cmocka_unit_test(test_alloc_during_sweep),
       cmocka_unit_test(test_trigger),
       cmocka_unit_test(test_stats_write),
   };
