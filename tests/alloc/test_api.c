@@ -497,8 +497,10 @@ static void stats_track_one_malloc(void **state) {
     assert_stats_add_up(&b);
     heron_free(p);
     heron_stats_get(&c);
-    assert_int_equal(c.in_use, a.in_use);
-    assert_int_equal(c.requested, a.requested);
+    if (c.in_use != a.in_use || c.requested != a.requested)
+      fail_msg("malloc(%zu) then free: in_use %llu -> %llu, requested %llu -> %llu", n,
+               (unsigned long long)a.in_use, (unsigned long long)c.in_use,
+               (unsigned long long)a.requested, (unsigned long long)c.requested);
     assert_int_equal(c.frees - b.frees, 1);
     assert_stats_add_up(&c);
   }

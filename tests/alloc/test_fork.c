@@ -151,7 +151,7 @@ static int wait_with_deadline(pid_t pid, int *status) {
 
 static void fork_under_load(void **state) {
   pthread_t threads[N_THREADS];
-  long forks = t_scaled(100, 20), i;
+  long forks = t_scaled(60, 15), i;
   unsigned k;
   (void)state;
   alarm(120);

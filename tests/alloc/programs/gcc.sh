@@ -10,7 +10,7 @@ src=$tmp/prog.c
   echo '#include <stdio.h>'
   echo '#include <string.h>'
   echo 'struct node { struct node *next; unsigned long v; char tag[24]; };'
-  for i in $(seq 1 300); do
+  for i in $(seq 1 200); do
     cat <<C
 static unsigned long f$i(unsigned long x, struct node *n) {
   unsigned long acc = x * ${i}ul + 7;
@@ -29,7 +29,7 @@ C
   echo 'int main(void) {'
   echo '  struct node a = {0, 42, "heron"}, b = {&a, 7, "gcc"};'
   echo '  unsigned long s = 1;'
-  for i in $(seq 1 300); do echo "  s = f$i(s, $([ $((i % 2)) = 0 ] && echo '&b' || echo 'b.next'));"; done
+  for i in $(seq 1 200); do echo "  s = f$i(s, $([ $((i % 2)) = 0 ] && echo '&b' || echo 'b.next'));"; done
   printf '  printf("%%lu\\n", s);\n'
   echo '  return 0;'
   echo '}'

@@ -14,7 +14,7 @@ import hashlib, json, random
 
 random.seed(12345)
 h = hashlib.sha256()
-for rnd in range(6):
+for rnd in range(3):
     d = {}
     for i in range(60000):
         key = "k%d-%s" % (i, "x" * (i % 37))
