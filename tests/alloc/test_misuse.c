@@ -93,6 +93,9 @@ static const misuse_t misuses[] = {
 static int run_case(const char *name) {
   char stack[64];
   size_t i;
+  /* Unbuffered, so printing the pointer allocates nothing: a stdio buffer allocated
+   * between the two frees of a double free could take the freed memory and hide it. */
+  setvbuf(stdout, NULL, _IONBF, 0);
   memset(stack, 0, sizeof stack);
   for (i = 0; i < N_MISUSES; i++)
     if (strcmp(misuses[i].name, name) == 0) {
