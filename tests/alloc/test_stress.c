@@ -26,6 +26,9 @@
 #define SLOTS 256
 /* Objects in flight between threads (a power of two). */
 #define RING_CAP 1024
+/* Operations each thread does at the least: about 1,000 allocations of its own and a few
+ * hundred objects handed over, whatever the clock says. */
+#define MIN_OPS 4000
 
 typedef struct obj {
   unsigned char *p;
@@ -165,7 +168,8 @@ static void *mixed_worker(void *arg) {
   uint64_t s = t_hash(w->id + 1), ops = 0;
   size_t i;
   memset(slots, 0, sizeof slots);
-  while (!w->error[0] && (ops % 256 || t_now() < w->end)) {
+  /* Until the deadline, and at least MIN_OPS operations however slow the build. */
+  while (!w->error[0] && (ops < MIN_OPS || ops % 256 || t_now() < w->end)) {
     uint64_t op = rnd(&s) % 100;
     obj_t *o = &slots[rnd(&s) % SLOTS];
     ops++;
