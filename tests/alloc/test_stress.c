@@ -7,8 +7,8 @@
  * realloc. A third of the objects go through a shared ring to be checked and freed (or
  * reallocated, or kept) by another thread, so every path of a remote free is taken.
  * producer_consumer: one thread only allocates, another only frees, for millions of objects;
- * memory mapped and not released (or RSS, without heron) must stay bounded, which fails if remotely freed
- * memory never finds its way back to the allocating thread.
+ * memory mapped and not released (or RSS, without heron) must stay bounded, which fails if
+ * remotely freed memory never finds its way back to the allocating thread.
  */
 #include <pthread.h>
 #include <sched.h>
