@@ -151,6 +151,7 @@ static void check_free(void *p, hn_span_t *s) {
   if (!(old & bit))
     hn_fatal("free(): double free of", p);
   memset(p, HN_POISON, s->elemsize);
+  *(void **)p = NULL;
   hn_central_give(s->fastclass, p, 1);
 }
 
