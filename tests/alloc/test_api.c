@@ -428,6 +428,64 @@ static void mallinfo_mallopt_trim(void **state) {
 }
 #endif
 
+#if HERON_TEST_HERON && !HERON_TEST_PREFIXED
+/* Linking libheron replaces the whole drop-in surface: every name resolves, in this
+ * process, to code inside libheron rather than the C library. */
+static void drop_in_names_are_heron(void **state) {
+  static const char *const names[] = {
+      "malloc", "free", "calloc", "realloc", "reallocarray", "posix_memalign",
+      "aligned_alloc", "memalign", "valloc", "pvalloc", "malloc_usable_size", "cfree",
+      "__libc_malloc", "__libc_free", "__libc_calloc", "__libc_realloc", "__libc_memalign",
+      "__libc_valloc", "__libc_pvalloc", "malloc_trim", "malloc_stats", "mallinfo2", "mallopt",
+  };
+  size_t i;
+  (void)state;
+  for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+    void *f = dlsym(RTLD_DEFAULT, names[i]);
+    Dl_info info;
+    if (!f) fail_msg("%s does not resolve", names[i]);
+    if (!dladdr(f, &info) || !info.dli_fname || !strstr(info.dli_fname, "libheron"))
+      fail_msg("%s resolves to %s, not to libheron", names[i],
+               info.dli_fname ? info.dli_fname : "nothing");
+  }
+}
+
+/* cfree frees; malloc_stats writes heron's report on stderr. */
+static void cfree_and_malloc_stats(void **state) {
+  void (*cfree_fn)(void *);
+  char path[] = "/tmp/heron-api-XXXXXX", buf[8192];
+  int fd = mkstemp(path), saved;
+  heron_stats_t a, b;
+  ssize_t n;
+  void *p;
+  (void)state;
+  *(void **)&cfree_fn = dlsym(RTLD_DEFAULT, "cfree");
+  assert_non_null(cfree_fn);
+  p = malloc(1000);
+  heron_stats_get(&a);
+  cfree_fn(p);
+  heron_stats_get(&b);
+  assert_int_equal(b.frees - a.frees, 1);
+  assert_true(fd >= 0);
+  unlink(path);
+  fflush(stderr);
+  saved = dup(2);
+  assert_true(saved >= 0);
+  assert_true(dup2(fd, 2) == 2);
+  malloc_stats();
+  fflush(stderr);
+  dup2(saved, 2);
+  close(saved);
+  n = pread(fd, buf, sizeof buf - 1, 0);
+  close(fd);
+  assert_true(n > 0);
+  buf[n] = '\0';
+  assert_non_null(strstr(buf, heron_version()));
+  assert_non_null(strstr(buf, "in_use"));
+  assert_non_null(strstr(buf, "mapped"));
+}
+#endif
+
 #if HERON_TEST_HERON
 static void version(void **state) {
   const char *(*by_name)(void);
@@ -575,6 +633,10 @@ int main(void) {
   const struct CMUnitTest std_tests[] = {
       API_TESTS(std_api),
       cmocka_unit_test(mallinfo_mallopt_trim),
+#if HERON_TEST_HERON
+      cmocka_unit_test(drop_in_names_are_heron),
+      cmocka_unit_test(cfree_and_malloc_stats),
+#endif
   };
   failed += cmocka_run_group_tests_name("api std", std_tests, NULL, NULL);
 #endif
