@@ -7,9 +7,6 @@
  *   HERON_TEST_PREFIXED=0  normal build: the test links libheron, which replaces malloc, so
  *                          the standard names are heron's and are what the tests call.
  * t_malloc & co below are those names.
- *   HERON_TEST_HERON=1     the test is linked with heron (0 while the tests run on glibc alone,
- *                          before the library exists in the tree): the heron_* statistics
- *                          and the checks that heron served an allocation need it.
  *
  * Also here: a pattern to fill objects with and check (the stress and fork tests), RSS read
  * from /proc, the time, and the scale factor meson passes for slow (sanitizer) builds.
@@ -28,9 +25,6 @@
 
 #include "heron/heron.h"
 
-#ifndef HERON_TEST_HERON
-#define HERON_TEST_HERON 0
-#endif
 #ifndef HERON_TEST_PREFIXED
 #define HERON_TEST_PREFIXED 0
 #endif

@@ -28,28 +28,24 @@
 
 static int lazy_release(void) {
   const char *r = getenv("HERON_RELEASE");
-  return HERON_TEST_HERON && r && strcmp(r, "free") == 0;
+  return r && strcmp(r, "free") == 0;
 }
 
 static void print_rss(const char *when, size_t rss) {
   print_message("%-28s RSS %6zu MiB\n", when, rss >> 20);
 }
 
-#if HERON_TEST_HERON
 static void print_stats(const char *when, const heron_stats_t *s) {
   print_message("%-28s mapped %zu MiB, in_use %zu MiB, free_resident %zu MiB, released %zu MiB\n",
                 when, (size_t)s->mapped >> 20, (size_t)s->in_use >> 20,
                 (size_t)s->free_resident >> 20, (size_t)s->released >> 20);
 }
-#endif
 
 static void release_after_free_and_trim(void **state) {
   void **small, *large[LARGE_COUNT];
   size_t i, peak, after_free, after_trim;
   double deadline;
-#if HERON_TEST_HERON
   heron_stats_t s_peak, s_free, s_trim;
-#endif
   (void)state;
   /* The array of pointers is a mapping of its own, so it does not sit among the objects. */
   small = t_malloc(SMALL_COUNT * sizeof *small);
@@ -66,11 +62,9 @@ static void release_after_free_and_trim(void **state) {
   }
   peak = t_rss();
   print_rss("after allocating 128 MiB", peak);
-#if HERON_TEST_HERON
   heron_stats_get(&s_peak);
   print_stats("", &s_peak);
   assert_true(s_peak.in_use >= TOTAL);
-#endif
 
   for (i = 0; i < SMALL_COUNT; i++) t_free(small[i]);
   for (i = 0; i < LARGE_COUNT; i++) t_free(large[i]);
@@ -82,7 +76,6 @@ static void release_after_free_and_trim(void **state) {
     usleep(50 * 1000);
   } while (t_now() < deadline);
   print_rss("after freeing it", after_free);
-#if HERON_TEST_HERON
   heron_stats_get(&s_free);
   print_stats("", &s_free);
   assert_int_equal(t_stats_sum(&s_free), s_free.mapped);
@@ -93,10 +86,7 @@ static void release_after_free_and_trim(void **state) {
              (unsigned long long)s_free.released, TOTAL >> 20);
   assert_true(s_free.released_total > s_peak.released_total);
   assert_true(s_free.os_release_calls > s_peak.os_release_calls);
-#endif
-  /* glibc keeps freed 64-byte chunks in its fast bins until a trim, so only heron is held
-   * to this before malloc_trim. */
-  if (HERON_TEST_HERON && !lazy_release() && after_free + TOTAL / 2 > peak)
+  if (!lazy_release() && after_free + TOTAL / 2 > peak)
     fail_msg("RSS fell from %zu MiB only to %zu MiB after freeing %zu MiB", peak >> 20,
              after_free >> 20, TOTAL >> 20);
 
@@ -104,7 +94,6 @@ static void release_after_free_and_trim(void **state) {
   assert_int_equal(t_trim(0), 1);
   after_trim = t_rss();
   print_rss("after malloc_trim(0)", after_trim);
-#if HERON_TEST_HERON
   heron_stats_get(&s_trim);
   print_stats("", &s_trim);
   assert_int_equal(t_stats_sum(&s_trim), s_trim.mapped);
@@ -112,7 +101,6 @@ static void release_after_free_and_trim(void **state) {
   assert_int_equal(s_trim.free_resident, 0);
   assert_true(s_trim.released >= s_free.released);
   assert_true(s_trim.released >= TOTAL * 9 / 10);
-#endif
   if (!lazy_release()) {
     /* Nearly all of it: what stays is the objects' caches and heron's metadata. */
     if (after_trim + TOTAL * 9 / 10 > peak)

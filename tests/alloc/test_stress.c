@@ -7,8 +7,8 @@
  * realloc. A third of the objects go through a shared ring to be checked and freed (or
  * reallocated, or kept) by another thread, so every path of a remote free is taken.
  * producer_consumer: one thread only allocates, another only frees, for millions of objects;
- * memory mapped and not released (or RSS, without heron) must stay bounded, which fails if
- * remotely freed memory never finds its way back to the allocating thread.
+ * memory mapped and not released must stay bounded, which fails if remotely freed memory
+ * never finds its way back to the allocating thread.
  */
 #include <pthread.h>
 #include <sched.h>
@@ -209,12 +209,10 @@ static void mixed_threads(void **state) {
   uint64_t allocs = 0, frees = 0, handed = 0, received = 0, drained = 0;
   obj_t o;
   unsigned i;
-#if HERON_TEST_HERON
   heron_stats_t before, after;
   /* The main thread frees the leftovers at the end: give it its cache before counting. */
   t_free(t_malloc(1));
   heron_stats_get(&before);
-#endif
   (void)state;
   if (seconds < 1.0) seconds = 1.0;
   memset(w, 0, sizeof w);
@@ -244,7 +242,6 @@ static void mixed_threads(void **state) {
   assert_int_equal(allocs, frees + drained);
   assert_true(allocs > 1000);
   assert_true(handed > 100);
-#if HERON_TEST_HERON
   heron_stats_get(&after);
   assert_int_equal(t_stats_sum(&after), after.mapped);
 #if !HERON_TEST_PREFIXED
@@ -257,7 +254,6 @@ static void mixed_threads(void **state) {
     fail_msg("in_use %llu after, %llu before", (unsigned long long)after.in_use,
              (unsigned long long)before.in_use);
   assert_int_equal(after.threads, before.threads);
-#endif
 }
 
 /* Producer/consumer: rounds of BATCH objects made by one thread and freed by another. */
@@ -268,15 +264,11 @@ static size_t pc_warm, pc_end;
 static char pc_error[200];
 
 static size_t footprint(void) {
-#if HERON_TEST_HERON
   heron_stats_t s;
   heron_stats_get(&s);
   /* Not mapped alone: heron maps address space in large chunks, which would hide a leak
    * smaller than a chunk. What is mapped and not released is what the memory costs. */
   return (size_t)(s.mapped - s.released);
-#else
-  return t_rss();
-#endif
 }
 
 static void ring_push_wait(const obj_t *o) {

@@ -23,18 +23,13 @@
 
 #include "alloc_test.h"
 
-/* What the allocator holds for the program: heron's mapped and unreleased bytes, or RSS
- * without heron. */
+/* What the allocator holds for the program: heron's mapped and unreleased bytes. */
 static size_t footprint(void) {
-#if HERON_TEST_HERON
   heron_stats_t s;
   heron_stats_get(&s);
   /* Not mapped alone: heron maps address space in large chunks, which would hide a leak
    * smaller than a chunk. What is mapped and not released is what the memory costs. */
   return (size_t)(s.mapped - s.released);
-#else
-  return t_rss();
-#endif
 }
 
 /* ---- before main ---- */
@@ -42,25 +37,19 @@ static size_t footprint(void) {
 #define EARLY 3
 static const size_t early_sizes[EARLY] = {24, 3000, 200000};
 static unsigned char *early[EARLY];
-#if HERON_TEST_HERON
 static uint64_t early_allocations; /* heron's count of allocations made by the constructor */
-#endif
 
 /* Priority 101 is the first a program may use: this runs before other constructors. */
 __attribute__((constructor(101))) static void allocate_before_main(void) {
   int i;
-#if HERON_TEST_HERON
   heron_stats_t a, b;
   heron_stats_get(&a);
-#endif
   for (i = 0; i < EARLY; i++) {
     early[i] = t_malloc(early_sizes[i]);
     if (early[i]) t_fill(early[i], early_sizes[i], t_seed(early[i], early_sizes[i], 9));
   }
-#if HERON_TEST_HERON
   heron_stats_get(&b);
   early_allocations = b.allocations - a.allocations;
-#endif
 }
 
 static void before_main(void **state) {
@@ -71,15 +60,11 @@ static void before_main(void **state) {
     assert_int_equal(t_check(early[i], early_sizes[i], t_seed(early[i], early_sizes[i], 9)),
                      early_sizes[i]);
     assert_true(t_usable(early[i]) >= early_sizes[i]);
-#if HERON_TEST_HERON
     /* heron answers for the object: it made it. */
     assert_true(heron_malloc_usable_size(early[i]) >= early_sizes[i]);
-#endif
     t_free(early[i]);
   }
-#if HERON_TEST_HERON
   assert_true(early_allocations >= EARLY);
-#endif
 }
 
 /* ---- churn ---- */
@@ -119,10 +104,8 @@ static int run_threads(long n, void *(*fn)(void *)) {
 static void churn(void **state) {
   long n = t_scaled(10000, 400);
   size_t first, last;
-#if HERON_TEST_HERON
   heron_stats_t before, after;
   heron_stats_get(&before);
-#endif
   (void)state;
   assert_int_equal(run_threads(100, short_life), 0);
   first = footprint();
@@ -134,11 +117,9 @@ static void churn(void **state) {
    * with ~130 KiB apiece already make 250 MiB. */
   if (last > first + 4 * T_MIB)
     fail_msg("memory grew from %zu KiB to %zu KiB over %ld threads", first >> 10, last >> 10, n);
-#if HERON_TEST_HERON
   heron_stats_get(&after);
   assert_int_equal(after.threads, before.threads);
   assert_int_equal(t_stats_sum(&after), after.mapped);
-#endif
 }
 
 /* ---- a thread exits with a full cache ---- */
@@ -162,14 +143,11 @@ static void full_cache_exit(void **state) {
   for (i = 0; i < sizeof sizes / sizeof sizes[0]; i++) {
     pthread_t t;
     void *r;
-#if HERON_TEST_HERON
     heron_stats_t a, b;
     heron_stats_get(&a);
-#endif
     assert_int_equal(pthread_create(&t, NULL, free_many, (void *)(uintptr_t)sizes[i]), 0);
     assert_int_equal(pthread_join(t, &r), 0);
     assert_null(r);
-#if HERON_TEST_HERON
     heron_stats_get(&b);
     /* The thread's cache went back whole: no cache bytes or objects in use are left from
      * it (64 KiB allows for what pthread_create and join allocate on this thread). */
@@ -180,7 +158,6 @@ static void full_cache_exit(void **state) {
     assert_int_equal(b.threads, a.threads);
 #if !HERON_TEST_PREFIXED
     assert_true(b.allocations - a.allocations >= 5000);
-#endif
 #endif
   }
 }
@@ -232,23 +209,17 @@ static void *with_key(void *arg) {
 
 static void key_destructor(void **state) {
   long n = t_scaled(300, 50);
-#if HERON_TEST_HERON
   heron_stats_t a, b;
-#endif
   (void)state;
   assert_int_equal(pthread_key_create(&key, destructor), 0);
-#if HERON_TEST_HERON
   heron_stats_get(&a);
-#endif
   assert_int_equal(run_threads(n, with_key), 0);
   assert_int_equal(destructor_failures, 0);
   assert_int_equal(destructor_calls, 3 * (unsigned)n);
-#if HERON_TEST_HERON
   heron_stats_get(&b);
   /* A cache made again for the destructor's allocations is handed back too. */
   assert_int_equal(b.threads, a.threads);
   assert_true(b.in_use <= a.in_use + 64 * T_KIB);
-#endif
   pthread_key_delete(key);
 }
 
