@@ -1,0 +1,83 @@
+/*
+ * gcsim.c: gcsim's entry point: dispatches to a subcommand.
+ *
+ * `gcsim record|info|gen ...` run the trace tools; each subcommand parses its own
+ * options. A first argument that names no subcommand prints the usage (exit 2).
+ */
+#include "sim/gcsim.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct subcommand {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+};
+
+static const struct subcommand subcommands[] = {
+    {"record", hn_cmd_record, "record -o trace.bin [--callsites] [--fork=follow|ignore] -- PROGRAM ARGS..."},
+    {"info", hn_cmd_info, "info [--json] trace.bin..."},
+    {"gen", hn_cmd_gen, "gen steady|spike|leak|phases -o trace.bin [--live=SIZE] [--rate=RATE] ..."},
+};
+
+void hn_gcsim_error(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gcsim: error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+void hn_gcsim_warn(const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    fputs("gcsim: warning: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+    va_end(ap);
+}
+
+int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out)
+{
+    const char *why = NULL;
+    *out = strtonum(s, min, max, &why);
+    if (why) {
+        hn_gcsim_error("--%s=%s: %s (expected an integer from %lld to %lld)", opt, s, why, min,
+                       max);
+        return -1;
+    }
+    return 0;
+}
+
+static int usage(FILE *to)
+{
+    fprintf(to, "usage: gcsim COMMAND [OPTIONS]\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        fprintf(to, "  gcsim %s\n", subcommands[i].summary);
+    fprintf(to, "\n`gcsim COMMAND --help` describes a command's options.\n");
+    return to == stdout ? 0 : 2;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2)
+        return usage(stderr);
+    if (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0 ||
+        strcmp(argv[1], "help") == 0)
+        return usage(stdout);
+    if (strcmp(argv[1], "--version") == 0) {
+        printf("gcsim %s\n", HN_GCSIM_VERSION);
+        return 0;
+    }
+    for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
+        if (strcmp(argv[1], subcommands[i].name) == 0)
+            return subcommands[i].run(argc - 1, argv + 1);
+    hn_gcsim_error("unknown command '%s'", argv[1]);
+    return usage(stderr);
+}
