@@ -1,0 +1,309 @@
+/*
+ * pageheap.c: the page heap, the bottom of the allocator above the OS layer.
+ *
+ * It hands out spans (runs of 8 KiB pages) and takes them back:
+ *  1. Address space comes from the OS in reservations of at least HN_RESERVE_BYTES,
+ *     aligned to HN_RESERVE_ALIGN, made only when no free run fits. Reservations are
+ *     never unmapped, so the heap never maps and unmaps in a loop.
+ *  2. Free runs sit in a red-black tree ordered by (pages, address). An allocation takes
+ *     the smallest run that fits, the lowest one among equals (best fit, which keeps big
+ *     runs whole and packs the heap toward low addresses), and cuts what it needs from
+ *     it; the rest goes back to the tree.
+ *  3. A freed span is merged with the free runs before and after it, found in O(1)
+ *     through the page map entries of the neighbouring pages (a free run has entries at
+ *     both ends), so free space never stays split into adjacent pieces.
+ *  4. Every page has a "released" bit in the page map leaf: set while not resident
+ *     (fresh from the OS or given back with madvise). A free run counts its released
+ *     pages, so the statistics know exactly how much free memory is resident.
+ *  5. Release policy (after each free): free resident bytes may not exceed
+ *     max(HERON_RETAIN_MIN, HERON_RETAIN % of the bytes in use). Above that, whole free
+ *     runs, largest first, are released until a quarter below the cap, so a program that
+ *     frees steadily makes one madvise per few frees, not one per free. malloc_trim(0)
+ *     releases every free run. The freeing thread pays; there is no background thread.
+ *
+ * Invariants (page heap lock): free runs in the tree do not touch each other; pages
+ * of a span in use all map to it; a free run maps to itself at its first and last page
+ * and to NULL between; mapped = in use + free; free = resident + released.
+ *
+ * Follows TCMalloc's page heap and Go's mheap (page map, coalescing, scavenging).
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "alloc/internal.h"
+#include "alloc/lock.h"
+#include "alloc/pageheap.h"
+#include "alloc/pagemap.h"
+
+/* 64 MiB: one reservation serves a mid-sized program for its whole life (one mmap),
+ * and costs only address space until pages are touched. */
+#define HN_RESERVE_BYTES ((size_t)64 << 20)
+/* 2 MiB: the huge page size, so transparent huge pages can back a reservation. */
+#define HN_RESERVE_ALIGN ((size_t)2 << 20)
+
+static int span_cmp(const hn_span_t *a, const hn_span_t *b) {
+  if (a->npages != b->npages)
+    return a->npages < b->npages ? -1 : 1;
+  return a->start < b->start ? -1 : a->start > b->start;
+}
+
+RB_HEAD(free_tree, hn_span);
+RB_GENERATE_INTERNAL(free_tree, hn_span, rb, span_cmp, __attribute__((unused)) static)
+
+static hn_lock_t heap_lock = HN_LOCK_INIT;
+static struct free_tree free_runs = RB_INITIALIZER(&free_runs);
+static uintptr_t pages_mapped, pages_free, pages_released; /* heap_lock */
+static uint64_t spans_in_use, large_live, large_allocations, released_total;
+
+void hn_pageheap_lock(void) { hn_lock(&heap_lock); }
+void hn_pageheap_unlock(void) { hn_unlock(&heap_lock); }
+void hn_pageheap_unlock_child(void) { hn_lock_reset(&heap_lock); }
+
+static uintptr_t page_of(uintptr_t addr) { return addr >> HN_PAGE_SHIFT; }
+
+/* Put a free run into the tree and the page map. */
+static void insert_free(hn_span_t *s) {
+  s->state = HN_SPAN_FREE;
+  s->fastclass = 0;
+  s->sizeclass = 0;
+  RB_INSERT(free_tree, &free_runs, s);
+  hn_pagemap_set1_locked(page_of(s->start), s);
+  hn_pagemap_set1_locked(page_of(s->start) + s->npages - 1, s);
+}
+
+static void remove_free(hn_span_t *s) { RB_REMOVE(free_tree, &free_runs, s); }
+
+/* Merge s (out of the tree; its first and last entries may still point at it) with
+ * the free runs that touch it, then insert the result. */
+static void coalesce_insert(hn_span_t *s) {
+  uintptr_t first = page_of(s->start), last = first + s->npages - 1;
+  hn_span_t *prev = first ? hn_pagemap_lookup((first - 1) << HN_PAGE_SHIFT) : NULL;
+  if (prev && prev != s && prev->state == HN_SPAN_FREE && hn_span_end(prev) == s->start) {
+    remove_free(prev);
+    hn_pagemap_set1_locked(first - 1, NULL);
+    hn_pagemap_set1_locked(first, NULL);
+    s->start = prev->start;
+    s->npages += prev->npages;
+    s->nreleased += prev->nreleased;
+    hn_meta_span_free(prev);
+  }
+  hn_span_t *next = hn_pagemap_lookup(hn_span_end(s));
+  if (next && next != s && next->state == HN_SPAN_FREE && next->start == hn_span_end(s)) {
+    remove_free(next);
+    hn_pagemap_set1_locked(last, NULL);
+    hn_pagemap_set1_locked(page_of(next->start), NULL);
+    s->npages += next->npages;
+    s->nreleased += next->nreleased;
+    hn_meta_span_free(next);
+  }
+  insert_free(s);
+}
+
+/* Reserve a new run from the OS big enough for npages pages. */
+static int grow_locked(uintptr_t npages) {
+  size_t want = (size_t)npages << HN_PAGE_SHIFT;
+  if (want >> HN_PAGE_SHIFT != npages)
+    return ENOMEM;
+  size_t bytes = want < HN_RESERVE_BYTES ? HN_RESERVE_BYTES : (want + HN_RESERVE_ALIGN - 1) & ~(HN_RESERVE_ALIGN - 1);
+  if (bytes < want)
+    return ENOMEM;
+  void *p;
+  int rc = hn_os_reserve(bytes, HN_RESERVE_ALIGN, &p);
+  if (rc)
+    return rc;
+  hn_span_t *s = hn_meta_span_new();
+  if (!s || hn_pagemap_ensure_locked((uintptr_t)p, bytes) != 0) {
+    if (s)
+      hn_meta_span_free(s);
+    hn_os_unmap(p, bytes);
+    return ENOMEM;
+  }
+  s->start = (uintptr_t)p;
+  s->npages = (uint32_t)(bytes >> HN_PAGE_SHIFT);
+  s->nreleased = s->npages;
+  hn_pagemap_mark_released_locked(page_of(s->start), s->npages, 1);
+  pages_mapped += s->npages;
+  pages_free += s->npages;
+  pages_released += s->npages;
+  coalesce_insert(s);
+  return 0;
+}
+
+/* Smallest free run of at least n pages (lowest address among equals). */
+static hn_span_t *find_fit(uintptr_t n) {
+  hn_span_t key;
+  key.npages = (uint32_t)n;
+  key.start = 0;
+  return RB_NFIND(free_tree, &free_runs, &key);
+}
+
+hn_span_t *hn_pageheap_alloc_locked(uintptr_t npages, uintptr_t align_pages, int state) {
+  /* Span lengths are 32-bit page counts (32 TiB); anything bigger cannot be served. */
+  if (npages == 0 || npages >= ((uintptr_t)1 << 31) || align_pages >= ((uintptr_t)1 << 31))
+    return NULL;
+  uintptr_t need = npages + align_pages - 1;
+  hn_span_t *f = find_fit(need);
+  if (!f) {
+    if (grow_locked(need) != 0)
+      return NULL;
+    f = find_fit(need);
+    if (!f)
+      return NULL;
+  }
+  /* Records for the pieces before and after come first, so failing leaves f intact. */
+  uintptr_t align_bytes = align_pages << HN_PAGE_SHIFT;
+  uintptr_t start = (f->start + align_bytes - 1) & ~(align_bytes - 1);
+  uintptr_t head = page_of(start) - page_of(f->start);
+  uintptr_t tail = f->npages - head - npages;
+  hn_span_t *hs = NULL, *ts = NULL;
+  if (head && !(hs = hn_meta_span_new()))
+    return NULL;
+  if (tail && !(ts = hn_meta_span_new())) {
+    if (hs)
+      hn_meta_span_free(hs);
+    return NULL;
+  }
+  remove_free(f);
+  uintptr_t total_released = f->nreleased;
+  hn_pagemap_set1_locked(page_of(f->start), NULL);
+  hn_pagemap_set1_locked(page_of(f->start) + f->npages - 1, NULL);
+  uintptr_t used_released = hn_pagemap_count_released_locked(page_of(start), npages);
+  if (hs) {
+    hs->start = f->start;
+    hs->npages = (uint32_t)head;
+    hs->nreleased = (uint32_t)hn_pagemap_count_released_locked(page_of(f->start), head);
+    insert_free(hs);
+  }
+  if (ts) {
+    ts->start = start + (npages << HN_PAGE_SHIFT);
+    ts->npages = (uint32_t)tail;
+    ts->nreleased = (uint32_t)(total_released - used_released - (hs ? hs->nreleased : 0));
+    insert_free(ts);
+  }
+  hn_span_t *s = f;
+  memset(s, 0, sizeof *s);
+  s->start = start;
+  s->npages = (uint32_t)npages;
+  s->state = (uint8_t)state;
+  s->zeroed = used_released == npages && hn_opt.release == HN_OS_RELEASE_DONTNEED;
+  s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
+  s->nelems = 1;
+  hn_pagemap_mark_released_locked(page_of(start), npages, 0);
+  hn_pagemap_set_locked(page_of(start), npages, s);
+  pages_free -= npages;
+  pages_released -= used_released;
+  spans_in_use++;
+  return s;
+}
+
+/* Release free run s to the OS. Returns the bytes released. */
+static size_t release_run(hn_span_t *s) {
+  if (s->nreleased == s->npages)
+    return 0;
+  if (hn_os_release((void *)s->start, hn_span_bytes(s), hn_opt.release) != 0)
+    return 0;
+  size_t n = (size_t)(s->npages - s->nreleased) << HN_PAGE_SHIFT;
+  pages_released += s->npages - s->nreleased;
+  released_total += n;
+  s->nreleased = s->npages;
+  hn_pagemap_mark_released_locked(page_of(s->start), s->npages, 1);
+  return n;
+}
+
+/* Release largest free runs until free resident bytes are at most target. */
+static void release_down_to(size_t target) {
+  hn_span_t *s = RB_MAX(free_tree, &free_runs);
+  while (s && ((pages_free - pages_released) << HN_PAGE_SHIFT) > target) {
+    hn_span_t *prev = RB_PREV(free_tree, &free_runs, s);
+    release_run(s);
+    s = prev;
+  }
+}
+
+static void apply_release_policy(void) {
+  size_t resident = (pages_free - pages_released) << HN_PAGE_SHIFT;
+  size_t in_use = (pages_mapped - pages_free) << HN_PAGE_SHIFT;
+  size_t cap = in_use / 100 * hn_opt.retain_percent;
+  if (cap < hn_opt.retain_min)
+    cap = hn_opt.retain_min;
+  if (resident > cap)
+    release_down_to(cap - cap / 4);
+}
+
+void hn_pageheap_free_locked(hn_span_t *s) {
+  uintptr_t first = page_of(s->start);
+  if (s->npages > 2)
+    hn_pagemap_set_locked(first + 1, s->npages - 2, NULL);
+  s->state = HN_SPAN_FREE;
+  s->fastclass = 0;
+  s->sizeclass = 0;
+  s->nreleased = 0;
+  pages_free += s->npages;
+  spans_in_use--;
+  coalesce_insert(s);
+  apply_release_policy();
+}
+
+hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state) {
+  hn_lock(&heap_lock);
+  hn_span_t *s = hn_pageheap_alloc_locked(npages, align_pages, state);
+  hn_unlock(&heap_lock);
+  return s;
+}
+
+void hn_pageheap_free(hn_span_t *s) {
+  hn_lock(&heap_lock);
+  hn_pageheap_free_locked(s);
+  hn_unlock(&heap_lock);
+}
+
+size_t hn_pageheap_release_all(void) {
+  hn_lock(&heap_lock);
+  size_t n = 0;
+  hn_span_t *s;
+  RB_FOREACH(s, free_tree, &free_runs)
+    n += release_run(s);
+  hn_unlock(&heap_lock);
+  return n;
+}
+
+void hn_pageheap_count_large_locked(int delta) {
+  if (delta > 0)
+    large_allocations++;
+  large_live += (uint64_t)(int64_t)delta;
+}
+
+void hn_pageheap_stats_locked(hn_pageheap_stats_t *o) {
+  o->mapped = pages_mapped << HN_PAGE_SHIFT;
+  o->in_use = (pages_mapped - pages_free) << HN_PAGE_SHIFT;
+  o->free_resident = (pages_free - pages_released) << HN_PAGE_SHIFT;
+  o->released = pages_released << HN_PAGE_SHIFT;
+  o->spans = spans_in_use;
+  o->large_live = large_live;
+  o->large_allocations = large_allocations;
+  o->released_total = released_total;
+}
+
+int hn_pageheap_verify_locked(void) {
+  int bad = 0;
+  uintptr_t free_pages = 0, released = 0;
+  hn_span_t *s;
+  RB_FOREACH(s, free_tree, &free_runs) {
+    uintptr_t first = page_of(s->start), last = first + s->npages - 1;
+    free_pages += s->npages;
+    released += s->nreleased;
+    bad += s->state != HN_SPAN_FREE;
+    bad += hn_pagemap_lookup(s->start) != s;
+    bad += hn_pagemap_lookup(last << HN_PAGE_SHIFT) != s;
+    bad += hn_pagemap_count_released_locked(first, s->npages) != s->nreleased;
+    for (uintptr_t p = first + 1; p < last; p++)
+      bad += hn_pagemap_lookup(p << HN_PAGE_SHIFT) != NULL;
+    hn_span_t *prev = first ? hn_pagemap_lookup((first - 1) << HN_PAGE_SHIFT) : NULL;
+    bad += prev && prev->state == HN_SPAN_FREE;
+    hn_span_t *next = hn_pagemap_lookup((last + 1) << HN_PAGE_SHIFT);
+    bad += next && next->state == HN_SPAN_FREE;
+  }
+  bad += free_pages != pages_free;
+  bad += released != pages_released;
+  return bad;
+}

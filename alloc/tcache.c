@@ -1,0 +1,311 @@
+/*
+ * tcache.c: the slow paths of the thread cache (refill, drain, set-up, exit), large
+ * objects, the HERON_CHECK paths, and the registry of live caches that statistics
+ * and fork read.
+ *
+ * Thread exit: a pthread key whose destructor drains the cache into the central lists
+ * and marks it dead. Destructors of other keys that run later may still malloc or
+ * free; a dead cache sends each such object straight to the central lists, so nothing
+ * is stranded in TLS that glibc is about to reuse. A thread that never allocates never
+ * sets the key and costs nothing at exit.
+ *
+ * Locks: threads_lock guards the list of live caches and the sums of exited ones.
+ * Order: threads_lock, then central locks, then the page heap, then metadata.
+ */
+#include <errno.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "alloc/central.h"
+#include "alloc/lock.h"
+#include "alloc/pageheap.h"
+#include "alloc/tcache.h"
+
+__thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
+
+/* Poison written over a freed object in HERON_CHECK mode (after its link word): an
+ * odd, non-canonical pattern that faults if used as a pointer. */
+#define HN_POISON 0xdf
+
+static pthread_key_t exit_key;
+static hn_lock_t threads_lock = HN_LOCK_INIT;
+static hn_tcache_t *live;                    /* threads_lock */
+static uint64_t dead_nalloc[HN_NCLASSES];    /* threads_lock */
+static uint64_t dead_requested;              /* threads_lock */
+static atomic_uint_fast64_t direct_nalloc[HN_NCLASSES]; /* objects that bypassed a cache */
+static atomic_uint_fast64_t direct_requested;
+
+static void thread_exit(void *arg);
+
+void hn_tcache_global_init(void) { pthread_key_create(&exit_key, thread_exit); }
+
+void hn_threads_lock(void) { hn_lock(&threads_lock); }
+
+void hn_threads_unlock(int child) {
+  if (child)
+    hn_lock_reset(&threads_lock);
+  else
+    hn_unlock(&threads_lock);
+}
+
+static void set_max(hn_tcache_t *tc, int on) {
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
+    tc->list[cl].max = on ? 2u * hn_class_batch[cl] : 0;
+}
+
+static void tcache_setup(void) {
+  hn_init();
+  hn_tc.state = HN_TC_INITIALIZING;
+  hn_lock(&threads_lock);
+  hn_tc.prev = NULL;
+  hn_tc.next = live;
+  if (live)
+    live->prev = &hn_tc;
+  live = &hn_tc;
+  hn_unlock(&threads_lock);
+  /* Any non-NULL value: the destructor works on hn_tc itself. */
+  pthread_setspecific(exit_key, &hn_tc);
+  if (hn_opt.check) {
+    hn_tc.state = HN_TC_BYPASS;
+    return;
+  }
+  set_max(&hn_tc, 1);
+  hn_tc.state = HN_TC_ACTIVE;
+}
+
+/* Detach up to n objects from list l; returns their head (NULL-terminated). */
+static void *take(hn_tclist_t *l, unsigned n) {
+  void *head = l->head, *last = head;
+  for (unsigned i = 1; i < n; i++)
+    last = *(void **)last;
+  l->head = *(void **)last;
+  *(void **)last = NULL;
+  HN_STORE_RELAXED(l->count, l->count - n);
+  return head;
+}
+
+static void flush_cache(hn_tcache_t *tc) {
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
+    hn_tclist_t *l = &tc->list[cl];
+    while (l->count) {
+      unsigned n = l->count < hn_class_batch[cl] ? l->count : hn_class_batch[cl];
+      hn_central_give(cl, take(l, n), n);
+    }
+  }
+}
+
+void hn_tcache_flush(void) {
+  if (hn_tc.state == HN_TC_ACTIVE)
+    flush_cache(&hn_tc);
+}
+
+static void unlink_locked(hn_tcache_t *tc) {
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
+    dead_nalloc[cl] += tc->nalloc[cl];
+  dead_requested += tc->requested;
+  if (tc->prev)
+    tc->prev->next = tc->next;
+  else
+    live = tc->next;
+  if (tc->next)
+    tc->next->prev = tc->prev;
+  tc->next = tc->prev = NULL;
+}
+
+static void thread_exit(void *arg) {
+  (void)arg;
+  int was = hn_tc.state;
+  hn_tc.state = HN_TC_DEAD;
+  set_max(&hn_tc, 0);
+  if (was == HN_TC_ACTIVE)
+    flush_cache(&hn_tc);
+  hn_lock(&threads_lock);
+  unlink_locked(&hn_tc);
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
+    HN_STORE_RELAXED(hn_tc.nalloc[cl], 0);
+  HN_STORE_RELAXED(hn_tc.requested, 0);
+  hn_unlock(&threads_lock);
+}
+
+static void fatal_oom_errno(void) { errno = ENOMEM; }
+
+/* HERON_CHECK: one object, marked held in its span's bitmap. */
+static void *check_malloc(unsigned cl) {
+  void *p;
+  if (!hn_central_fetch(cl, &p, 1))
+    return NULL;
+  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
+  uint32_t i = hn_span_object_index(s, (uintptr_t)p);
+  __atomic_fetch_or(&s->allocbits[i >> 6], (uint64_t)1 << (i & 63), __ATOMIC_RELAXED);
+  return p;
+}
+
+static void check_free(void *p, hn_span_t *s) {
+  uintptr_t a = (uintptr_t)p;
+  if (a < s->start || a >= hn_span_end(s) || hn_span_object_start(s, a) != a)
+    hn_fatal("free(): pointer inside an object, not at its start:", p);
+  uint32_t i = hn_span_object_index(s, a);
+  uint64_t bit = (uint64_t)1 << (i & 63);
+  uint64_t old = __atomic_fetch_and(&s->allocbits[i >> 6], ~bit, __ATOMIC_RELAXED);
+  if (!(old & bit))
+    hn_fatal("free(): double free of", p);
+  memset(p, HN_POISON, s->elemsize);
+  *(void **)p = NULL;
+  hn_central_give(s->fastclass, p, 1);
+}
+
+void *hn_malloc_refill(unsigned cl, size_t n) {
+  for (;;) {
+    switch (hn_tc.state) {
+    case HN_TC_UNINIT:
+      tcache_setup();
+      continue;
+    case HN_TC_ACTIVE: {
+      void *head;
+      unsigned got = hn_central_fetch(cl, &head, hn_class_batch[cl]);
+      if (!got) {
+        fatal_oom_errno();
+        return NULL;
+      }
+      hn_tclist_t *l = &hn_tc.list[cl];
+      l->head = *(void **)head;
+      HN_STORE_RELAXED(l->count, got - 1);
+      HN_STORE_RELAXED(hn_tc.nalloc[cl], hn_tc.nalloc[cl] + 1);
+      HN_STORE_RELAXED(hn_tc.requested, hn_tc.requested + n);
+      return head;
+    }
+    default: {
+      void *p;
+      if (hn_tc.state == HN_TC_BYPASS)
+        p = check_malloc(cl);
+      else if (!hn_central_fetch(cl, &p, 1))
+        p = NULL;
+      if (!p) {
+        fatal_oom_errno();
+        return NULL;
+      }
+      atomic_fetch_add_explicit(&direct_nalloc[cl], 1, memory_order_relaxed);
+      atomic_fetch_add_explicit(&direct_requested, n, memory_order_relaxed);
+      return p;
+    }
+    }
+  }
+}
+
+void *hn_malloc_large(size_t n, int *zeroed) {
+  if (n > PTRDIFF_MAX) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  hn_init();
+  uintptr_t pages = (n + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
+  hn_pageheap_lock();
+  hn_span_t *s = hn_pageheap_alloc_locked(pages, 1, HN_SPAN_LARGE);
+  if (s) {
+    s->requested = n;
+    hn_pageheap_count_large_locked(1);
+  }
+  hn_pageheap_unlock();
+  if (!s) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  if (zeroed)
+    *zeroed = s->zeroed;
+  atomic_fetch_add_explicit(&direct_requested, n, memory_order_relaxed);
+  return (void *)s->start;
+}
+
+/* Free of a pointer whose span has no fast class: a large object, or an error. */
+static void free_not_small(void *p) {
+  hn_pageheap_lock();
+  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
+  if (!s) {
+    hn_pageheap_unlock();
+    hn_fatal("free(): invalid pointer (not allocated by heron, or freed twice):", p);
+  }
+  if (s->state == HN_SPAN_FREE) {
+    hn_pageheap_unlock();
+    hn_fatal("free(): double free (or a pointer into free pages):", p);
+  }
+  if (s->kind != HN_KIND_MALLOC) {
+    hn_pageheap_unlock();
+    hn_fatal("free(): pointer into the collector's heap:", p);
+  }
+  if (s->state != HN_SPAN_LARGE || s->start != (uintptr_t)p) {
+    hn_pageheap_unlock();
+    hn_fatal("free(): pointer inside an object, not at its start:", p);
+  }
+  hn_pageheap_count_large_locked(-1);
+  hn_pageheap_free_locked(s);
+  hn_pageheap_unlock();
+}
+
+void hn_free_slow(void *p, hn_span_t *s) {
+  if (!p)
+    return;
+  if (!s)
+    hn_fatal("free(): invalid pointer (not allocated by heron, or already freed):", p);
+  int saved = errno;
+  unsigned cl = s->fastclass;
+  if (!cl) {
+    free_not_small(p);
+    errno = saved;
+    return;
+  }
+  for (;;) {
+    hn_tclist_t *l = &hn_tc.list[cl];
+    switch (hn_tc.state) {
+    case HN_TC_UNINIT:
+      tcache_setup();
+      continue;
+    case HN_TC_ACTIVE:
+      *(void **)p = l->head;
+      l->head = p;
+      HN_STORE_RELAXED(l->count, l->count + 1);
+      if (l->count > l->max) {
+        unsigned n = hn_class_batch[cl];
+        hn_central_give(cl, take(l, n), n);
+      }
+      break;
+    case HN_TC_BYPASS:
+      check_free(p, s);
+      break;
+    default:
+      *(void **)p = NULL;
+      hn_central_give(cl, p, 1);
+      break;
+    }
+    break;
+  }
+  errno = saved;
+}
+
+void hn_threads_sum_locked(hn_thread_sums_t *o) {
+  memset(o, 0, sizeof *o);
+  for (hn_tcache_t *tc = live; tc; tc = tc->next) {
+    o->threads++;
+    for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
+      o->cached[cl] += __atomic_load_n(&tc->list[cl].count, __ATOMIC_RELAXED);
+      o->nalloc[cl] += __atomic_load_n(&tc->nalloc[cl], __ATOMIC_RELAXED);
+    }
+    o->requested += __atomic_load_n(&tc->requested, __ATOMIC_RELAXED);
+  }
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
+    o->nalloc[cl] += dead_nalloc[cl] + atomic_load_explicit(&direct_nalloc[cl], memory_order_relaxed);
+  o->requested += dead_requested + atomic_load_explicit(&direct_requested, memory_order_relaxed);
+}
+
+void hn_threads_adopt_child_locked(void) {
+  hn_tcache_t *tc = live;
+  while (tc) {
+    hn_tcache_t *next = tc->next;
+    if (tc != &hn_tc) {
+      if (tc->state == HN_TC_ACTIVE)
+        flush_cache(tc);
+      unlink_locked(tc);
+    }
+    tc = next;
+  }
+}

@@ -1,0 +1,108 @@
+/*
+ * tcache.h: the per-thread cache and the malloc/free fast paths.
+ *
+ * Each thread has, in initial-exec TLS (one %fs-relative access, no call), a singly
+ * linked free list per size class. malloc pops, free pushes; a miss or an overflow goes
+ * out of line to tcache.c, which moves a batch to or from the central list.
+ *
+ * A list's count and the allocation counters are written only by the owning thread,
+ * with relaxed atomic stores (plain moves on x86), so heron_stats_get can read them
+ * from another thread without stopping it. A list's max is 0 while the cache is not
+ * set up (fresh thread, thread past its exit destructor, HERON_CHECK), and always 0
+ * for class 0, which routes large objects, never-initialised threads and bad pointers
+ * to the slow path without an extra test on the fast one.
+ */
+#ifndef HN_TCACHE_H
+#define HN_TCACHE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "alloc/internal.h"
+#include "alloc/pagemap.h"
+#include "alloc/sizeclass.h"
+
+typedef struct hn_tclist {
+  void *head;     /* free objects, linked through their first word */
+  uint32_t count; /* objects in the list */
+  uint32_t max;   /* a free that finds count == max drains a batch */
+} hn_tclist_t;
+
+enum hn_tcache_state {
+  HN_TC_UNINIT = 0, /* no cache yet (TLS starts zeroed) */
+  HN_TC_ACTIVE,
+  HN_TC_INITIALIZING, /* setting up: allocations go straight to the central lists */
+  HN_TC_DEAD,         /* thread exit destructor ran: no caching from now on */
+  HN_TC_BYPASS,       /* HERON_CHECK: every object goes through the checked slow path */
+};
+
+typedef struct hn_tcache {
+  hn_tclist_t list[HN_NCLASSES];
+  uint64_t nalloc[HN_NCLASSES]; /* objects handed out, per class */
+  uint64_t requested;           /* bytes asked for, since the thread started */
+  int state;
+  struct hn_tcache *next, *prev; /* all live caches (threads lock) */
+} hn_tcache_t;
+
+extern __thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
+
+void *hn_malloc_refill(unsigned cl, size_t n);
+void *hn_malloc_large(size_t n, int *zeroed);
+void hn_free_slow(void *p, hn_span_t *s);
+
+#define HN_STORE_RELAXED(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
+
+static inline void *hn_malloc_inline(size_t n) {
+  unsigned cl;
+  if (HN_LIKELY(n <= HN_SMALL_LIMIT))
+    cl = hn_size_to_class8[(n + 7) >> 3];
+  else if (n <= HN_MAX_SMALL)
+    cl = hn_size_to_class128[(n - HN_SMALL_LIMIT + HN_LARGE_STEP - 1) >> 7];
+  else
+    return hn_malloc_large(n, NULL);
+  hn_tclist_t *l = &hn_tc.list[cl];
+  void *p = l->head;
+  if (HN_LIKELY(p != NULL)) {
+    l->head = *(void **)p;
+    HN_STORE_RELAXED(l->count, l->count - 1);
+    HN_STORE_RELAXED(hn_tc.nalloc[cl], hn_tc.nalloc[cl] + 1);
+    HN_STORE_RELAXED(hn_tc.requested, hn_tc.requested + n);
+    return p;
+  }
+  return hn_malloc_refill(cl, n);
+}
+
+static inline void hn_free_inline(void *p) {
+  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
+  if (HN_LIKELY(s != NULL)) {
+    hn_tclist_t *l = &hn_tc.list[s->fastclass];
+    uint32_t c = l->count;
+    if (HN_LIKELY(c < l->max)) {
+      *(void **)p = l->head;
+      l->head = p;
+      HN_STORE_RELAXED(l->count, c + 1);
+      return;
+    }
+  }
+  hn_free_slow(p, s);
+}
+
+/* Give every object of the calling thread's cache back to the central lists. */
+void hn_tcache_flush(void);
+
+/* Threads lock, and the per-thread sums heron_stats_get needs. */
+void hn_threads_lock(void);
+void hn_threads_unlock(int child);
+typedef struct hn_thread_sums {
+  uint64_t cached[HN_NCLASSES]; /* objects in thread caches */
+  uint64_t nalloc[HN_NCLASSES]; /* objects allocated, live and exited threads */
+  uint64_t requested;
+  uint64_t threads;
+} hn_thread_sums_t;
+void hn_threads_sum_locked(hn_thread_sums_t *out);
+/* In a fork child (locks held): drain the caches of threads that do not exist here. */
+void hn_threads_adopt_child_locked(void);
+
+void hn_tcache_global_init(void);
+
+#endif

@@ -1,0 +1,144 @@
+/*
+ * test_pageheap: spans come out of the page heap best-fit, go back coalesced with
+ * their free neighbours, honour alignment, and the release policy and released-page
+ * accounting match what was touched and given back.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alloc/internal.h"
+#include "alloc/pageheap.h"
+#include "alloc/pagemap.h"
+
+#define PG HN_PAGE_SIZE
+
+static int verify(void) {
+  hn_pageheap_lock();
+  int bad = hn_pageheap_verify_locked();
+  hn_pageheap_unlock();
+  return bad;
+}
+
+static hn_pageheap_stats_t stats(void) {
+  hn_pageheap_stats_t s;
+  hn_pageheap_lock();
+  hn_pageheap_stats_locked(&s);
+  hn_pageheap_unlock();
+  return s;
+}
+
+static void test_coalesce(void **state) {
+  (void)state;
+  hn_span_t *a = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  hn_span_t *b = hn_pageheap_alloc(3, 1, HN_SPAN_LARGE);
+  hn_span_t *c = hn_pageheap_alloc(2, 1, HN_SPAN_LARGE);
+  assert_non_null(a);
+  assert_non_null(b);
+  assert_non_null(c);
+  uintptr_t a_start = a->start;
+  /* Best fit from one free run at the lowest address: consecutive. */
+  assert_int_equal(b->start, a->start + PG);
+  assert_int_equal(c->start, b->start + 3 * PG);
+  for (uintptr_t p = b->start; p < hn_span_end(b); p += 1024)
+    assert_ptr_equal(hn_pagemap_lookup(p), b);
+  assert_int_equal(verify(), 0);
+
+  hn_pageheap_free(b); /* a hole of 3 pages between a and c */
+  assert_int_equal(verify(), 0);
+  hn_span_t *hole = hn_pagemap_lookup(a_start + PG);
+  assert_non_null(hole);
+  assert_int_equal(hole->state, HN_SPAN_FREE);
+  assert_int_equal(hole->npages, 3);
+  assert_null(hn_pagemap_lookup(a_start + 2 * PG)); /* interior of a free run */
+
+  hn_span_t *b2 = hn_pageheap_alloc(3, 1, HN_SPAN_LARGE); /* best fit: the hole */
+  assert_int_equal(b2->start, a_start + PG);
+  hn_pageheap_free(b2);
+
+  hn_pageheap_free(a); /* merges with the hole: 4 pages from a_start */
+  hn_span_t *run = hn_pagemap_lookup(a_start);
+  assert_int_equal(run->state, HN_SPAN_FREE);
+  assert_int_equal(run->start, a_start);
+  assert_int_equal(run->npages, 4);
+  assert_int_equal(verify(), 0);
+
+  hn_pageheap_free(c); /* and everything with the rest of the reservation */
+  assert_int_equal(verify(), 0);
+  run = hn_pagemap_lookup(a_start);
+  assert_true(run->npages >= 64 * 128);
+  assert_ptr_equal(hn_pagemap_lookup(hn_span_end(run) - 1), run);
+}
+
+static void test_alignment(void **state) {
+  (void)state;
+  hn_span_t *small = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  for (uintptr_t align = 2; align <= 256; align *= 2) {
+    hn_span_t *s = hn_pageheap_alloc(3, align, HN_SPAN_LARGE);
+    assert_non_null(s);
+    assert_int_equal(s->start % (align * PG), 0);
+    assert_int_equal(s->npages, 3);
+    hn_pageheap_free(s);
+    assert_int_equal(verify(), 0);
+  }
+  hn_pageheap_free(small);
+  assert_int_equal(verify(), 0);
+}
+
+static void test_release_and_zero(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_opt.retain_min = 0;
+  hn_opt.retain_percent = 0;
+  hn_span_t *s = hn_pageheap_alloc(16, 1, HN_SPAN_LARGE);
+  memset((void *)s->start, 0xab, 16 * PG);
+  hn_pageheap_stats_t before = stats();
+  hn_pageheap_free(s); /* cap 0: released at once */
+  hn_pageheap_stats_t after = stats();
+  assert_int_equal(after.free_resident, 0);
+  assert_true(after.released_total - before.released_total >= 16 * PG);
+  assert_int_equal(after.mapped, after.in_use + after.free_resident + after.released);
+  s = hn_pageheap_alloc(16, 1, HN_SPAN_LARGE);
+  assert_true(s->zeroed);
+  for (size_t i = 0; i < 16 * PG; i++)
+    assert_int_equal(((unsigned char *)s->start)[i], 0);
+  memset((void *)s->start, 1, PG); /* touch one page */
+  hn_opt = saved;
+  hn_opt.retain_min = (size_t)1 << 30; /* keep everything */
+  hn_pageheap_free(s);
+  after = stats();
+  assert_int_equal(after.free_resident, 16 * PG); /* counted as resident when freed */
+  assert_true(hn_pageheap_release_all() >= 16 * PG);
+  after = stats();
+  assert_int_equal(after.free_resident, 0);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
+static void test_huge_run_and_limits(void **state) {
+  (void)state;
+  /* Bigger than a reservation: gets its own. */
+  hn_span_t *s = hn_pageheap_alloc(10000, 1, HN_SPAN_LARGE);
+  assert_non_null(s);
+  assert_ptr_equal(hn_pagemap_lookup(s->start + 9999 * PG + 5), s);
+  hn_pageheap_free(s);
+  assert_int_equal(verify(), 0);
+  assert_null(hn_pageheap_alloc(0, 1, HN_SPAN_LARGE));
+  assert_null(hn_pageheap_alloc((uintptr_t)1 << 40, 1, HN_SPAN_LARGE));
+  hn_pageheap_stats_t st = stats();
+  assert_int_equal(st.mapped, st.in_use + st.free_resident + st.released);
+}
+
+int main(void) {
+  hn_init();
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_coalesce),
+      cmocka_unit_test(test_alignment),
+      cmocka_unit_test(test_release_and_zero),
+      cmocka_unit_test(test_huge_run_and_limits),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,154 @@
+/*
+ * test_tcache: the per-thread cache: LIFO reuse, bounded lists, batches to and from
+ * the central lists, objects freed on another thread, caches handed back at thread
+ * exit (also when a later key destructor allocates), and thread churn that does not
+ * grow memory.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include "alloc/tcache.h"
+#include "heron/heron.h"
+
+static void test_lifo_reuse(void **state) {
+  (void)state;
+  void *p = heron_malloc(100);
+  assert_non_null(p);
+  heron_free(p);
+  void *q = heron_malloc(100);
+  assert_ptr_equal(p, q); /* the hottest object comes back first */
+  heron_free(q);
+  assert_int_equal(hn_tc.state, HN_TC_ACTIVE);
+}
+
+static void test_list_bounded(void **state) {
+  (void)state;
+  unsigned cl = hn_size_class(48);
+  unsigned n = 5 * hn_class_batch[cl];
+  void **v = heron_malloc(n * sizeof *v);
+  for (unsigned i = 0; i < n; i++) {
+    v[i] = heron_malloc(48);
+    memset(v[i], (int)i, 48);
+  }
+  for (unsigned i = 0; i < n; i++) {
+    assert_int_equal(((unsigned char *)v[i])[47], (unsigned char)i);
+    heron_free(v[i]);
+    assert_true(hn_tc.list[cl].count <= hn_tc.list[cl].max);
+  }
+  assert_true(hn_tc.list[cl].count >= hn_class_batch[cl]);
+  heron_free(v);
+  hn_tcache_flush();
+  for (unsigned c = 1; c < HN_NCLASSES; c++)
+    assert_int_equal(hn_tc.list[c].count, 0);
+}
+
+/* Producer/consumer: objects made on one thread, checked and freed on another. */
+#define RING 1024
+#define ITEMS 200000
+static void *_Atomic ring[RING];
+
+static void *consumer(void *arg) {
+  (void)arg;
+  for (unsigned i = 0; i < ITEMS; i++) {
+    void *p;
+    while (!(p = atomic_exchange(&ring[i % RING], NULL)))
+      sched_yield();
+    size_t size = 16 + (i % 61) * 16;
+    for (size_t k = 0; k < size; k += 64)
+      assert_int_equal(((unsigned char *)p)[k], (unsigned char)(i * 7));
+    heron_free(p);
+  }
+  return NULL;
+}
+
+static void test_cross_thread_free(void **state) {
+  (void)state;
+  pthread_t t;
+  pthread_create(&t, NULL, consumer, NULL);
+  for (unsigned i = 0; i < ITEMS; i++) {
+    size_t size = 16 + (i % 61) * 16;
+    unsigned char *p = heron_malloc(size);
+    assert_non_null(p);
+    memset(p, (int)(unsigned char)(i * 7), size);
+    void *expected = NULL;
+    while (!atomic_compare_exchange_weak(&ring[i % RING], &expected, p)) {
+      expected = NULL;
+      sched_yield();
+    }
+  }
+  pthread_join(t, NULL);
+  heron_stats_t s;
+  heron_stats_get(&s);
+  assert_int_equal(s.in_use + s.thread_caches + s.central_lists + s.free_resident + s.released + s.metadata,
+                   s.mapped);
+}
+
+static pthread_key_t late_key;
+
+static void late_destructor(void *v) {
+  /* Runs after (or before) heron's own: allocation must still work. */
+  heron_free(v);
+  void *p = heron_malloc(64);
+  assert_non_null(p);
+  heron_free(p);
+}
+
+static void *short_thread(void *arg) {
+  (void)arg;
+  void *keep[40];
+  for (int i = 0; i < 40; i++)
+    keep[i] = heron_malloc(32 + (size_t)i * 24);
+  for (int i = 0; i < 40; i++)
+    heron_free(keep[i]);
+  pthread_setspecific(late_key, heron_malloc(200));
+  return NULL;
+}
+
+static void test_thread_exit_returns_cache(void **state) {
+  (void)state;
+  pthread_key_create(&late_key, late_destructor);
+  heron_stats_t before, after;
+  hn_tcache_flush();
+  heron_stats_get(&before);
+  pthread_t t;
+  pthread_create(&t, NULL, short_thread, NULL);
+  pthread_join(t, NULL);
+  heron_stats_get(&after);
+  assert_int_equal(after.threads, before.threads);
+  assert_int_equal(after.thread_caches, before.thread_caches);
+  assert_int_equal(after.in_use, before.in_use);
+  assert_true(after.allocations >= before.allocations + 42);
+  assert_int_equal(after.allocations - after.frees, before.allocations - before.frees);
+}
+
+static void test_thread_churn(void **state) {
+  (void)state;
+  heron_stats_t first, last;
+  for (int round = 0; round < 2; round++) {
+    for (int i = 0; i < 500; i++) {
+      pthread_t t;
+      pthread_create(&t, NULL, short_thread, NULL);
+      pthread_join(t, NULL);
+    }
+    heron_stats_get(round ? &last : &first);
+  }
+  /* The second 500 threads found everything the first 500 left behind. */
+  assert_int_equal(last.mapped, first.mapped);
+  assert_int_equal(last.threads, first.threads);
+}
+
+int main(void) {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_lifo_reuse),
+      cmocka_unit_test(test_list_bounded),
+      cmocka_unit_test(test_cross_thread_free),
+      cmocka_unit_test(test_thread_exit_returns_cache),
+      cmocka_unit_test(test_thread_churn),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
