@@ -1,0 +1,175 @@
+/*
+ * api.c: the public entry points of include/heron/gc.h that are thin: allocation,
+ * object queries, roots, threads, the barrier hook, finalizer registration, stats.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "gc/collector.h"
+#include "gc/finalize.h"
+#include "gc/heap.h"
+#include "gc/roots.h"
+#include "gc/stats.h"
+#include "gc/threads.h"
+#include "heron/gc.h"
+
+int heron_gc_barrier_on;
+
+/* Objects whose precise layout is an inline bitmap: bit 0 of the descriptor word tags
+ * it, so 63 bits remain for 63 words. */
+#define INLINE_BITMAP_WORDS 63
+
+static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
+  if (__builtin_expect(hn_threads_self() == NULL, 0)) {
+    if (hn_collector_ensure_init() != 0 || hn_threads_attach() != 0) {
+      errno = ENOMEM;
+      return NULL;
+    }
+  }
+  void *p = hn_heap_alloc(size, scan, desc);
+  if (p == NULL) {
+    errno = ENOMEM;
+    return NULL;
+  }
+  hn_collector_maybe_collect();
+  return p;
+}
+
+void *heron_gc_malloc(size_t size) { return gc_alloc(size, HN_SCAN_CONSERVATIVE, 0); }
+
+void *heron_gc_malloc_noscan(size_t size) { return gc_alloc(size, HN_SCAN_NOSCAN, 0); }
+
+void *heron_gc_malloc_bitmap(size_t size, uint64_t ptrmap) {
+  if (size > INLINE_BITMAP_WORDS * sizeof(void *) || (ptrmap >> INLINE_BITMAP_WORDS) != 0) {
+    errno = EINVAL;
+    return NULL;
+  }
+  if (ptrmap == 0) return gc_alloc(size, HN_SCAN_NOSCAN, 0);
+  return gc_alloc(size, HN_SCAN_PRECISE, (uintptr_t)ptrmap << 1 | 1);
+}
+
+void *heron_gc_malloc_typed(const heron_gc_type_t *t, size_t count) {
+  if (t == NULL || t->size == 0 || t->size % sizeof(void *) != 0 || count == 0 ||
+      count > (SIZE_MAX / 2) / t->size || ((uintptr_t)t & 1) != 0) {
+    errno = t == NULL || t->size == 0 || count == 0 || t->size % sizeof(void *) ? EINVAL : ENOMEM;
+    return NULL;
+  }
+  return gc_alloc(t->size * count, HN_SCAN_PRECISE, (uintptr_t)t);
+}
+
+size_t heron_gc_size(const void *p) {
+  size_t size = 0;
+  return hn_heap_find_object((uintptr_t)p, &size) ? size : 0;
+}
+
+void *heron_gc_base(const void *p) { return (void *)hn_heap_find_object((uintptr_t)p, NULL); }
+
+int heron_gc_add_root(const void *start, size_t size) { return hn_roots_add(start, size); }
+
+int heron_gc_remove_root(const void *start) { return hn_roots_remove(start); }
+
+int heron_gc_thread_attach(void) {
+  int err = hn_collector_ensure_init();
+  return err ? err : hn_threads_attach();
+}
+
+void heron_gc_thread_detach(void) { hn_threads_detach(); }
+
+/* The deletion barrier's slow path: with stop-the-world marking it is never reached
+ * (heron_gc_barrier_on stays 0); concurrent marking will shade `old` here. */
+void heron_gc_write_barrier_slow(void *old) { (void)old; }
+
+int heron_gc_set_finalizer(void *obj, heron_gc_finalizer_fn fn, void *arg) {
+  if (hn_heap_find_object((uintptr_t)obj, NULL) != (uintptr_t)obj || obj == NULL) return EINVAL;
+  return hn_fin_set((uintptr_t)obj, fn, arg);
+}
+
+size_t heron_gc_run_finalizers(void) {
+  if (hn_threads_self() == NULL && heron_gc_thread_attach() != 0) return 0;
+  return hn_fin_run(SIZE_MAX);
+}
+
+void heron_gc_stats_get(heron_gc_stats_t *out) {
+  memset(out, 0, sizeof *out);
+#define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
+  out->heap_in_use = LD(hn_heap.in_use);
+  out->heap_live = LD(hn_gc_counters.live);
+  out->heap_spans = LD(hn_heap.span_bytes);
+  uint64_t trig = LD(hn_heap.trigger);
+  out->next_gc = trig == UINT64_MAX ? UINT64_MAX : out->heap_in_use - LD(hn_heap.since_gc) + trig;
+  out->cycles = LD(hn_gc_counters.cycles);
+  out->forced_cycles = LD(hn_gc_counters.forced_cycles);
+  out->pause_total_ns = LD(hn_gc_counters.pause_total_ns);
+  out->pause_max_ns = LD(hn_gc_counters.pause_max_ns);
+  out->pause_last_ns = LD(hn_gc_counters.pause_last_ns);
+  out->bytes_allocated = LD(hn_heap.alloc_bytes);
+  out->objects_allocated = LD(hn_heap.alloc_objects);
+  out->bytes_freed = LD(hn_heap.freed_bytes);
+  out->objects_freed = LD(hn_heap.freed_objects);
+#undef LD
+  out->finalizers_queued = hn_fin_queued_count();
+  out->finalizers_run = hn_fin_run_count();
+  out->weak_cleared = hn_weak_cleared_count();
+  out->threads = hn_threads_count();
+}
+
+static size_t put_u64(char *buf, uint64_t v) {
+  char tmp[24];
+  size_t n = 0;
+  do {
+    tmp[n++] = (char)('0' + v % 10);
+    v /= 10;
+  } while (v);
+  for (size_t i = 0; i < n; i++) buf[i] = tmp[n - 1 - i];
+  return n;
+}
+
+void heron_gc_stats_write(int fd, int json) {
+  heron_gc_stats_t st;
+  heron_gc_stats_get(&st);
+  char buf[4096];
+  size_t n = 0;
+#define APPEND(str)                                   \
+  do {                                                \
+    size_t l_ = strlen(str);                          \
+    memcpy(buf + n, str, l_);                         \
+    n += l_;                                          \
+  } while (0)
+  APPEND(json ? "{" : "heron gc statistics\n");
+  int first = 1;
+#define FIELD(name, doc)                              \
+  if (json) {                                         \
+    APPEND(first ? "\"" : ", \"");                    \
+    APPEND(#name);                                    \
+    APPEND("\": ");                                   \
+  } else {                                            \
+    APPEND("  ");                                     \
+    APPEND(#name);                                    \
+    for (size_t pad_ = strlen(#name); pad_ < 20; pad_++) buf[n++] = ' '; \
+  }                                                   \
+  n += put_u64(buf + n, st.name);                     \
+  if (!json) {                                        \
+    APPEND("  # ");                                   \
+    APPEND(doc);                                      \
+    APPEND("\n");                                     \
+  }                                                   \
+  first = 0;
+  HERON_GC_STATS_FIELDS(FIELD)
+#undef FIELD
+#undef APPEND
+  if (json) {
+    buf[n++] = '}';
+    buf[n++] = '\n';
+  }
+  (void)first;
+  for (size_t off = 0; off < n;) {
+    ssize_t w = write(fd, buf + off, n - off);
+    if (w <= 0) {
+      if (w < 0 && errno == EINTR) continue;
+      break;
+    }
+    off += (size_t)w;
+  }
+}

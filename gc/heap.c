@@ -1,0 +1,293 @@
+/*
+ * heap.c: GC spans, allocation from them, and sweeping.
+ *
+ * Allocation (heap lock): the class's current span hands out the next slot whose alloc
+ * bit is clear, scanning from `freeindex`. When it is full it moves to the swept full
+ * list, and the next span comes from, in order:
+ *   1. the swept partial list;
+ *   2. the class's unswept spans, swept here first (lazy sweeping, Go's
+ *      mcentral.cacheSpan): a span is swept before anything is allocated from it;
+ *   3. a new span from the page heap.
+ * Large objects (above the largest class) get a span each.
+ *
+ * Sweeping a span (heap lock, span.sweepgen == heap - 2): objects allocated but not
+ * marked are freed (alloc := mark, mark := 0), the span's sweepgen becomes the heap's,
+ * and an empty span goes back to the page heap (and from there to the OS under the
+ * allocator's release policy). The background sweeper (collector.c) and heron_gc_collect
+ * call hn_heap_sweep_one_locked; allocation sweeps the spans of its own class.
+ *
+ * The swept and unswept lists of a class are the two halves of `partial` and `full`,
+ * picked by the parity of sweepgen / 2, so the flip at the end of marking makes every
+ * swept span unswept in O(1) (Go's mcentral.partial[2] / full[2]).
+ */
+#include "gc/heap.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gc/fatal.h"
+#include "gc/gcmap.h"
+#include "gc/gcmem.h"
+
+hn_heap_t hn_heap = {.lock = PTHREAD_MUTEX_INITIALIZER, .sweepgen = 4,
+                     .trigger = HN_HEAP_MIN_TRIGGER};
+
+static inline unsigned swept_idx(void) { return (hn_heap.sweepgen >> 1) & 1; }
+
+static inline void counter_add(uint64_t *c, uint64_t d) {
+  __atomic_store_n(c, *c + d, __ATOMIC_RELAXED);
+}
+static inline void counter_sub(uint64_t *c, uint64_t d) {
+  __atomic_store_n(c, *c - d, __ATOMIC_RELAXED);
+}
+
+int hn_heap_init(void) { return hn_gcmap_init(); }
+
+static inline void push(hn_gcspan_t **list, hn_gcspan_t *s) {
+  s->next = *list;
+  *list = s;
+}
+
+static inline hn_gcspan_t *pop(hn_gcspan_t **list) {
+  hn_gcspan_t *s = *list;
+  if (s != NULL) *list = s->next;
+  return s;
+}
+
+/* A new span for gclass (or a large span of npages when cl == 0). Heap lock. */
+static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
+  uint32_t nelems = cl ? hn_class_objects[cl] : 1;
+  uint32_t nwords = (nelems + 63) / 64;
+  size_t got;
+  hn_gcspan_t *s = hn_gcmem_meta_alloc_locked(sizeof *s + 2 * nwords * sizeof(uint64_t), &got);
+  if (s == NULL) return NULL;
+  if (cl) npages = hn_class_pages[cl];
+  void *handle;
+  uintptr_t base = hn_gcmem_pages_alloc_locked(cl, npages, scan == HN_SCAN_NOSCAN, &handle);
+  if (base == 0) {
+    hn_gcmem_meta_free_locked(s, got);
+    return NULL;
+  }
+  s->meta_bytes = got;
+  s->base = base;
+  s->npages = npages;
+  s->elem_size = cl ? hn_class_size[cl] : (uint32_t)(npages << HN_GC_PAGE_SHIFT);
+  s->divmul = cl ? hn_class_divmagic[cl] : 0;
+  s->nelems = nelems;
+  s->nwords = nwords;
+  s->limit = base + (uintptr_t)nelems * s->elem_size;
+  s->sweepgen = hn_heap.sweepgen;
+  s->gclass = (uint16_t)(cl * HN_SCAN_KINDS + (unsigned)scan);
+  s->scan = (uint8_t)scan;
+  s->pages = handle;
+  s->alloc_bits = s->bits;
+  s->mark_bits = s->bits + nwords;
+  hn_gcmem_pages_set_owner(handle, s);
+  if (hn_gcmap_set(base, npages, s) != 0) {
+    hn_gcmem_pages_free_locked(handle);
+    hn_gcmem_meta_free_locked(s, got);
+    return NULL;
+  }
+  counter_add(&hn_heap.span_bytes, npages << HN_GC_PAGE_SHIFT);
+  counter_add(&hn_heap.spans, 1);
+  return s;
+}
+
+static void span_free_locked(hn_gcspan_t *s) {
+  hn_gcmap_set(s->base, s->npages, NULL);
+  counter_sub(&hn_heap.span_bytes, s->npages << HN_GC_PAGE_SHIFT);
+  counter_sub(&hn_heap.spans, 1);
+  hn_gcmem_pages_free_locked(s->pages);
+  hn_gcmem_meta_free_locked(s, s->meta_bytes);
+}
+
+/* Sweep s (which needs it). Returns s, or NULL if it was empty and went back to the page
+ * heap (unless keep_empty, when the caller is about to allocate from it). */
+static hn_gcspan_t *sweep_span_locked(hn_gcspan_t *s, int keep_empty) {
+  if (s->sweepgen != hn_heap.sweepgen - 2) hn_gc_fatal("sweeping a span that does not need it");
+  s->sweepgen = hn_heap.sweepgen - 1;
+  uint32_t live = 0;
+  for (uint32_t w = 0; w < s->nwords; w++) {
+    uint64_t m = s->mark_bits[w];
+    s->alloc_bits[w] = m;
+    s->mark_bits[w] = 0;
+    live += (uint32_t)__builtin_popcountll(m);
+  }
+  uint32_t freed = s->nalloc - live;
+  s->nalloc = live;
+  s->freeindex = 0;
+  s->sweepgen = hn_heap.sweepgen;
+  counter_sub(&hn_heap.unswept, 1);
+  if (freed) {
+    counter_add(&hn_heap.freed_objects, freed);
+    counter_add(&hn_heap.freed_bytes, (uint64_t)freed * s->elem_size);
+    counter_sub(&hn_heap.in_use, (uint64_t)freed * s->elem_size);
+  }
+  if (live == 0 && !keep_empty) {
+    span_free_locked(s);
+    return NULL;
+  }
+  return s;
+}
+
+/* File a swept span on its class's swept lists. */
+static void file_swept_locked(hn_gcspan_t *s) {
+  unsigned sw = swept_idx();
+  if (s->gclass < HN_SCAN_KINDS) {
+    push(&hn_heap.large[sw], s);
+    return;
+  }
+  hn_gcclass_t *c = &hn_heap.cls[s->gclass];
+  push(s->nalloc == s->nelems ? &c->full[sw] : &c->partial[sw], s);
+}
+
+static uint32_t next_free(const hn_gcspan_t *s) {
+  for (uint32_t i = s->freeindex; i < s->nelems;) {
+    uint64_t free_bits = ~s->alloc_bits[i >> 6] >> (i & 63);
+    if (free_bits) {
+      i += (uint32_t)__builtin_ctzll(free_bits);
+      return i < s->nelems ? i : s->nelems;
+    }
+    i = (i | 63) + 1;
+  }
+  return s->nelems;
+}
+
+/* Find the class a span to allocate from. Heap lock. */
+static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
+  unsigned sw = swept_idx();
+  if (c->cur != NULL) {
+    push(&c->full[sw], c->cur);
+    c->cur = NULL;
+  }
+  hn_gcspan_t *s = pop(&c->partial[sw]);
+  while (s == NULL) {
+    hn_gcspan_t *u = pop(&c->partial[sw ^ 1]);
+    if (u == NULL) u = pop(&c->full[sw ^ 1]);
+    if (u == NULL) break;
+    u = sweep_span_locked(u, 1);
+    if (u->nalloc < u->nelems)
+      s = u;
+    else
+      push(&c->full[sw], u);
+  }
+  if (s == NULL) s = span_new_locked(cl, scan, 0);
+  c->cur = s;
+  return s;
+}
+
+static void *alloc_large(size_t size, int scan, uintptr_t desc) {
+  size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
+  if (size > ((size_t)1 << 40)) return NULL;
+  pthread_mutex_lock(&hn_heap.lock);
+  hn_gcspan_t *s = span_new_locked(0, scan, npages);
+  if (s == NULL) {
+    pthread_mutex_unlock(&hn_heap.lock);
+    return NULL;
+  }
+  void *obj = (void *)s->base;
+  /* Zero with the lock held: once this returns, a cycle may scan the object. */
+  memset(obj, 0, s->elem_size);
+  if (scan == HN_SCAN_PRECISE) ((uintptr_t *)(s->base + s->elem_size))[-1] = desc;
+  hn_bit_set(s->alloc_bits, 0);
+  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set(s->mark_bits, 0);
+  s->nalloc = 1;
+  push(&hn_heap.large[swept_idx()], s);
+  counter_add(&hn_heap.in_use, s->elem_size);
+  counter_add(&hn_heap.alloc_bytes, s->elem_size);
+  counter_add(&hn_heap.alloc_objects, 1);
+  counter_add(&hn_heap.since_gc, s->elem_size);
+  pthread_mutex_unlock(&hn_heap.lock);
+  return obj;
+}
+
+void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
+  if (scan == HN_SCAN_PRECISE) size += sizeof(uintptr_t);
+  if (size < 16) size = 16; /* class 1 (8 bytes) would break 16-byte alignment */
+  if (size > HN_MAX_SMALL) return alloc_large(size, scan, desc);
+  unsigned cl = hn_size_class(size);
+  hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
+  pthread_mutex_lock(&hn_heap.lock);
+  hn_gcspan_t *s = c->cur;
+  uint32_t idx = s != NULL ? next_free(s) : 0;
+  if (s == NULL || idx == s->nelems) {
+    s = refill_locked(c, cl, scan);
+    if (s == NULL) {
+      pthread_mutex_unlock(&hn_heap.lock);
+      return NULL;
+    }
+    idx = next_free(s);
+  }
+  hn_bit_set(s->alloc_bits, idx);
+  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set(s->mark_bits, idx); /* allocate black */
+  s->freeindex = idx + 1;
+  s->nalloc++;
+  uint32_t esize = s->elem_size;
+  void *obj = (void *)hn_gcspan_obj(s, idx);
+  memset(obj, 0, esize);
+  if (scan == HN_SCAN_PRECISE) ((uintptr_t *)((char *)obj + esize))[-1] = desc;
+  counter_add(&hn_heap.in_use, esize);
+  counter_add(&hn_heap.alloc_bytes, esize);
+  counter_add(&hn_heap.alloc_objects, 1);
+  counter_add(&hn_heap.since_gc, esize);
+  pthread_mutex_unlock(&hn_heap.lock);
+  return obj;
+}
+
+uintptr_t hn_heap_find_object(uintptr_t p, size_t *size) {
+  uintptr_t obj = 0;
+  pthread_mutex_lock(&hn_heap.lock);
+  hn_gcspan_t *s = hn_gcmap_lookup(p);
+  if (s != NULL && p >= s->base && p < s->limit) {
+    uint32_t idx = hn_gcspan_index(s, p);
+    if (hn_bit_test(s->alloc_bits, idx)) {
+      obj = hn_gcspan_obj(s, idx);
+      if (size != NULL)
+        *size = s->elem_size - (s->scan == HN_SCAN_PRECISE ? sizeof(uintptr_t) : 0);
+    }
+  }
+  pthread_mutex_unlock(&hn_heap.lock);
+  return obj;
+}
+
+int hn_heap_sweep_one_locked(void) {
+  unsigned un = swept_idx() ^ 1;
+  hn_gcspan_t *s = pop(&hn_heap.large[un]);
+  if (s != NULL) {
+    s = sweep_span_locked(s, 0);
+    if (s != NULL) file_swept_locked(s);
+    return 1;
+  }
+  for (unsigned g = HN_SCAN_KINDS; g < HN_GCLASSES; g++) {
+    hn_gcclass_t *c = &hn_heap.cls[g];
+    s = pop(&c->partial[un]);
+    if (s == NULL) s = pop(&c->full[un]);
+    if (s == NULL) continue;
+    s = sweep_span_locked(s, 0);
+    if (s != NULL) file_swept_locked(s);
+    return 1;
+  }
+  return 0;
+}
+
+void hn_heap_finish_sweep_locked(void) {
+  while (hn_heap_sweep_one_locked()) {
+  }
+}
+
+void hn_heap_release_current_locked(void) {
+  unsigned sw = swept_idx();
+  for (unsigned g = HN_SCAN_KINDS; g < HN_GCLASSES; g++) {
+    hn_gcclass_t *c = &hn_heap.cls[g];
+    if (c->cur != NULL) {
+      push(c->cur->nalloc == c->cur->nelems ? &c->full[sw] : &c->partial[sw], c->cur);
+      c->cur = NULL;
+    }
+  }
+}
+
+void hn_heap_flip_locked(void) {
+  /* Every span is on a list now (hn_heap_release_current_locked ran), all swept. */
+  __atomic_store_n(&hn_heap.unswept, hn_heap.spans, __ATOMIC_RELAXED);
+  __atomic_store_n(&hn_heap.sweepgen, hn_heap.sweepgen + 2, __ATOMIC_RELAXED);
+}

@@ -1,0 +1,196 @@
+/*
+ * threads.c: attached threads, and stopping and resuming them with signals.
+ *
+ * Protocol (bdwgc's, in outline):
+ *   1. The collector takes `reg_lock` (no attach/detach can run) and bumps `stop_epoch`.
+ *   2. It sends HERON_GC_SIG_SUSPEND to every other attached thread with pthread_kill.
+ *   3. Each handler (with every signal blocked) spills the callee-saved registers onto
+ *      its stack (the kernel's signal frame already holds the rest), stores its stack
+ *      pointer, posts `ack` and waits in sigsuspend with only HERON_GC_SIG_RESUME open,
+ *      until `resume_epoch` reaches the epoch it was stopped in.
+ *   4. The collector waits for one `ack` per thread. A thread blocked in read() or
+ *      spinning without calling the library is reached the same way: the signal
+ *      interrupts it wherever it is, and SA_RESTART restarts the system call after.
+ *   5. To resume, the collector publishes `resume_epoch`, sends HERON_GC_SIG_RESUME, and
+ *      waits for a second `ack` from every thread, so no thread is still inside the
+ *      handler when the next stop begins.
+ * sem_post, sigsuspend and pthread_kill are async-signal-safe; the handler touches only
+ * atomics and its own thread's record, and keeps errno.
+ */
+#include "gc/threads.h"
+
+#include <errno.h>
+#include <semaphore.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "heron/gc.h"
+#include "gc/fatal.h"
+
+static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER; /* guards `threads`, `nthreads` */
+static hn_gcthread_t *threads;
+static uint64_t nthreads;
+static sem_t ack;
+static unsigned long stop_epoch;   /* written by the collector under reg_lock */
+static unsigned long resume_epoch; /* read by handlers, atomically */
+static pthread_key_t exit_key;     /* detaches a thread that exits while attached */
+
+static __thread hn_gcthread_t *self_rec __attribute__((tls_model("initial-exec")));
+
+hn_gcthread_t *hn_threads_self(void) { return self_rec; }
+
+uint64_t hn_threads_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }
+
+static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
+  (void)sig;
+  (void)info;
+  (void)uctx;
+  int saved_errno = errno;
+  hn_gcthread_t *t = self_rec;
+  if (t == NULL) { /* not attached (detached between the kill and delivery) */
+    errno = saved_errno;
+    return;
+  }
+  unsigned long my_epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  /* The kernel saved every register of the interrupted code in the signal frame, above
+   * this frame; setjmp adds the handler's own. The scan starts at `regs`. */
+  jmp_buf regs;
+  setjmp(regs);
+  __atomic_store_n(&t->sp, (uintptr_t)&regs, __ATOMIC_RELEASE);
+  sem_post(&ack);
+  sigset_t wait_mask;
+  sigfillset(&wait_mask);
+  sigdelset(&wait_mask, HERON_GC_SIG_RESUME);
+  while (__atomic_load_n(&resume_epoch, __ATOMIC_ACQUIRE) < my_epoch)
+    sigsuspend(&wait_mask);
+  __atomic_store_n(&t->sp, 0, __ATOMIC_RELAXED);
+  sem_post(&ack);
+  __asm__ volatile("" : : "r"(&regs) : "memory");
+  errno = saved_errno;
+}
+
+static void resume_handler(int sig) { (void)sig; }
+
+static void exit_destructor(void *p) {
+  hn_gcthread_t *t = p;
+  if (t != NULL && self_rec == t) {
+    t->attached = 1;
+    hn_threads_detach();
+  }
+}
+
+int hn_threads_init(void) {
+  if (sem_init(&ack, 0, 0) != 0) return errno;
+  int err = pthread_key_create(&exit_key, exit_destructor);
+  if (err) return err;
+  struct sigaction sa;
+  memset(&sa, 0, sizeof sa);
+  sa.sa_flags = SA_SIGINFO | SA_RESTART;
+  sa.sa_sigaction = suspend_handler;
+  sigfillset(&sa.sa_mask); /* nothing interrupts the handler; RESUME stays pending */
+  if (sigaction(HERON_GC_SIG_SUSPEND, &sa, NULL) != 0) return errno;
+  struct sigaction sr;
+  memset(&sr, 0, sizeof sr);
+  sr.sa_flags = SA_RESTART;
+  sr.sa_handler = resume_handler;
+  sigfillset(&sr.sa_mask);
+  if (sigaction(HERON_GC_SIG_RESUME, &sr, NULL) != 0) return errno;
+  return 0;
+}
+
+int hn_threads_attach(void) {
+  if (self_rec != NULL) {
+    self_rec->attached++;
+    return 0;
+  }
+  pthread_attr_t attr;
+  void *addr;
+  size_t size;
+  int err = pthread_getattr_np(pthread_self(), &attr);
+  if (err) return err;
+  err = pthread_attr_getstack(&attr, &addr, &size);
+  pthread_attr_destroy(&attr);
+  if (err) return err;
+  hn_gcthread_t *t = calloc(1, sizeof *t);
+  if (t == NULL) return ENOMEM;
+  t->tid = pthread_self();
+  t->stack_lo = (uintptr_t)addr;
+  t->stack_hi = (uintptr_t)addr + size;
+  t->attached = 1;
+  /* Unblock our signals in this thread: a program that blocks them would hang the GC. */
+  sigset_t ours;
+  sigemptyset(&ours);
+  sigaddset(&ours, HERON_GC_SIG_SUSPEND);
+  sigaddset(&ours, HERON_GC_SIG_RESUME);
+  pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
+  pthread_mutex_lock(&reg_lock);
+  t->next = threads;
+  threads = t;
+  __atomic_store_n(&nthreads, nthreads + 1, __ATOMIC_RELAXED);
+  self_rec = t;
+  pthread_mutex_unlock(&reg_lock);
+  pthread_setspecific(exit_key, t);
+  return 0;
+}
+
+void hn_threads_detach(void) {
+  hn_gcthread_t *t = self_rec;
+  if (t == NULL) return;
+  if (--t->attached > 0) return;
+  pthread_mutex_lock(&reg_lock);
+  for (hn_gcthread_t **pp = &threads; *pp != NULL; pp = &(*pp)->next) {
+    if (*pp == t) {
+      *pp = t->next;
+      break;
+    }
+  }
+  __atomic_store_n(&nthreads, nthreads - 1, __ATOMIC_RELAXED);
+  self_rec = NULL;
+  pthread_mutex_unlock(&reg_lock);
+  pthread_setspecific(exit_key, NULL);
+  free(t);
+}
+
+static void wait_acks(unsigned n) {
+  for (unsigned i = 0; i < n; i++)
+    while (sem_wait(&ack) != 0)
+      if (errno != EINTR) hn_gc_fatal("sem_wait failed while stopping the world");
+}
+
+void hn_threads_stop_world(void) {
+  pthread_mutex_lock(&reg_lock);
+  __atomic_store_n(&stop_epoch, stop_epoch + 1, __ATOMIC_RELEASE);
+  unsigned sent = 0;
+  for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
+    if (t == self_rec) continue;
+    int err = pthread_kill(t->tid, HERON_GC_SIG_SUSPEND);
+    if (err) hn_gc_fatal("pthread_kill failed: an attached thread exited without detaching");
+    sent++;
+  }
+  wait_acks(sent);
+}
+
+void hn_threads_start_world(void) {
+  __atomic_store_n(&resume_epoch, stop_epoch, __ATOMIC_RELEASE);
+  unsigned sent = 0;
+  for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
+    if (t == self_rec) continue;
+    if (pthread_kill(t->tid, HERON_GC_SIG_RESUME) != 0)
+      hn_gc_fatal("pthread_kill failed while resuming the world");
+    sent++;
+  }
+  wait_acks(sent);
+  pthread_mutex_unlock(&reg_lock);
+}
+
+void hn_threads_each_stack(uintptr_t self_sp,
+                           void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
+  for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
+    uintptr_t lo = t == self_rec ? self_sp : __atomic_load_n(&t->sp, __ATOMIC_ACQUIRE);
+    if (lo < t->stack_lo || lo >= t->stack_hi) lo = t->stack_lo; /* on an alternate stack */
+    fn(lo, t->stack_hi, arg);
+  }
+}

@@ -1,0 +1,44 @@
+/*
+ * threads.h: the registry of attached threads and stopping the world.
+ *
+ * Every thread that holds GC pointers attaches; the collector stops them all with a
+ * signal (HERON_GC_SIG_SUSPEND), whose handler spills the registers onto the thread's
+ * own stack, records its stack pointer, acknowledges and waits in sigsuspend until
+ * HERON_GC_SIG_RESUME. The stacks, from the recorded pointer to the stack base, are then
+ * scanned conservatively by the marker.
+ */
+#ifndef HN_GC_THREADS_H
+#define HN_GC_THREADS_H
+
+#include <pthread.h>
+#include <stdint.h>
+
+typedef struct hn_gcthread {
+  struct hn_gcthread *next;
+  pthread_t tid;
+  uintptr_t stack_hi;         /* one past the highest address of the stack */
+  uintptr_t stack_lo;         /* lowest address of the stack mapping */
+  uintptr_t sp;               /* stack pointer recorded while stopped */
+  int attached;               /* attach depth: nested attaches need as many detaches */
+} hn_gcthread_t;
+
+/* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */
+int hn_threads_init(void);
+int hn_threads_attach(void);
+void hn_threads_detach(void);
+/* The calling thread's record, or NULL if it is not attached. */
+hn_gcthread_t *hn_threads_self(void);
+uint64_t hn_threads_count(void);
+
+/* Lock the registry (no attach or detach until unlocked) and stop every other attached
+ * thread. The caller records its own registers with hn_threads_spill_self. */
+void hn_threads_stop_world(void);
+/* Resume the threads stopped by hn_threads_stop_world and unlock the registry. */
+void hn_threads_start_world(void);
+
+/* Calls fn(lo, hi, arg) for the live stack range of every attached thread. The world
+ * must be stopped; the calling thread's range starts at `self_sp`. */
+void hn_threads_each_stack(uintptr_t self_sp,
+                           void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg);
+
+#endif

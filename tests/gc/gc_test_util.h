@@ -1,0 +1,67 @@
+/*
+ * gc_test_util.h: helpers the collector's tests share: running a function on a fresh
+ * attached thread (so no stale pointer of the test's own stack or registers keeps an
+ * object alive when a test counts exactly what is freed), a finalizer that counts, and
+ * a deterministic random generator.
+ */
+#ifndef HN_GC_TEST_UTIL_H
+#define HN_GC_TEST_UTIL_H
+
+#include <pthread.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heron/gc.h"
+
+typedef struct {
+  void (*fn)(void *);
+  void *arg;
+} gct_call_t;
+
+static void *gct_trampoline(void *p) {
+  gct_call_t *c = p;
+  heron_gc_thread_attach();
+  c->fn(c->arg);
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+/* Run fn(arg) on a new attached thread and wait for it. */
+static inline void gct_on_thread(void (*fn)(void *), void *arg) {
+  gct_call_t c = {fn, arg};
+  pthread_t t;
+  if (pthread_create(&t, NULL, gct_trampoline, &c) != 0) abort();
+  pthread_join(t, NULL);
+}
+
+static uint64_t gct_finalized;
+
+static inline void gct_count_finalizer(void *obj, void *arg) {
+  (void)obj;
+  (void)arg;
+  __atomic_fetch_add(&gct_finalized, 1, __ATOMIC_RELAXED);
+}
+
+static inline uint64_t gct_rand(uint64_t *s) { /* splitmix64 */
+  uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+  return z ^ (z >> 31);
+}
+
+/* Collect until sweeping has finished and queued finalizers have run. */
+static inline void gct_collect_and_finalize(void) {
+  heron_gc_collect();
+  heron_gc_run_finalizers();
+}
+
+/* Overwrite the stack below the caller, so stale copies of pointers in dead frames
+ * cannot be picked up by a later deeper call. */
+static void __attribute__((noinline, unused)) gct_clear_stack(void) {
+  volatile char buf[16384];
+  memset((char *)buf, 0, sizeof buf);
+  __asm__ volatile("" : : "r"(buf) : "memory");
+}
+
+#endif

@@ -1,0 +1,247 @@
+/*
+ * test_gc_threads.c: collection with several threads.
+ *   - mutators build, check and drop graphs (held only by their stacks) while other
+ *     threads force cycles and allocation triggers more; every held graph stays intact;
+ *   - a thread blocked in read() on a pipe is stopped and resumed (its read restarts
+ *     and gets its data), and the object only its stack holds survives;
+ *   - a thread spinning in a loop that never calls the library is stopped too;
+ *   - a thread that exits while attached is detached by heron.
+ */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "gc_test_util.h"
+
+#if defined(__SANITIZE_THREAD__)
+#define UNDER_TSAN 1
+#elif defined(__has_feature)
+#if __has_feature(thread_sanitizer)
+#define UNDER_TSAN 1
+#endif
+#endif
+
+typedef struct gnode {
+  struct gnode *kid[2];
+  uint64_t *data; /* noscan */
+  uint64_t id, sum;
+} gnode_t;
+
+static gnode_t *make(uint64_t id, int depth) {
+  gnode_t *n = heron_gc_malloc_bitmap(sizeof *n, 0x7);
+  if (n == NULL) abort();
+  n->id = id;
+  size_t len = 1 + id % 13;
+  n->data = heron_gc_malloc_noscan(len * 8);
+  uint64_t s = id;
+  for (size_t i = 0; i < len; i++) n->sum ^= n->data[i] = gct_rand(&s);
+  if (depth > 0) {
+    n->kid[0] = make(id * 2 + 1, depth - 1);
+    n->kid[1] = make(id * 2 + 2, depth - 1);
+  }
+  return n;
+}
+
+static int check(const gnode_t *n, uint64_t id, int depth) {
+  if (n == NULL || n->id != id) return 0;
+  size_t len = 1 + id % 13;
+  uint64_t s = id, sum = 0;
+  for (size_t i = 0; i < len; i++) {
+    uint64_t v = gct_rand(&s);
+    if (n->data[i] != v) return 0;
+    sum ^= v;
+  }
+  if (sum != n->sum) return 0;
+  if (depth == 0) return n->kid[0] == NULL && n->kid[1] == NULL;
+  return check(n->kid[0], id * 2 + 1, depth - 1) && check(n->kid[1], id * 2 + 2, depth - 1);
+}
+
+static volatile int stop_collector;
+static int bad;
+
+#define HELD 8
+#define DEPTH 7
+
+static void *mutator(void *arg) {
+  uint64_t seed = (uintptr_t)arg;
+  heron_gc_thread_attach();
+  gnode_t *held[HELD] = {0}; /* on this stack only */
+  uint64_t ids[HELD] = {0};
+  for (int it = 0; it < 1500; it++) {
+    int k = (int)(gct_rand(&seed) % HELD);
+    if (held[k] != NULL && !check(held[k], ids[k], DEPTH)) __atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
+    ids[k] = gct_rand(&seed) % 1000000;
+    held[k] = make(ids[k], DEPTH); /* the old graph becomes garbage */
+    for (int j = 0; j < 20; j++) heron_gc_malloc(gct_rand(&seed) % 300); /* garbage */
+  }
+  for (int k = 0; k < HELD; k++)
+    if (held[k] != NULL && !check(held[k], ids[k], DEPTH)) __atomic_fetch_add(&bad, 1, __ATOMIC_RELAXED);
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void *collector(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  struct timespec ts = {0, 2000000};
+  while (!__atomic_load_n(&stop_collector, __ATOMIC_RELAXED)) {
+    heron_gc_collect();
+    nanosleep(&ts, NULL);
+  }
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void test_mutators(void **state) {
+  (void)state;
+  enum { NMUT = 3 };
+  pthread_t m[NMUT], c;
+  heron_gc_stats_t a, b;
+  heron_gc_stats_get(&a);
+  stop_collector = 0;
+  pthread_create(&c, NULL, collector, NULL);
+  for (int i = 0; i < NMUT; i++) pthread_create(&m[i], NULL, mutator, (void *)(uintptr_t)(i + 1));
+  for (int i = 0; i < NMUT; i++) pthread_join(m[i], NULL);
+  __atomic_store_n(&stop_collector, 1, __ATOMIC_RELAXED);
+  pthread_join(c, NULL);
+  heron_gc_stats_get(&b);
+  assert_int_equal(bad, 0);
+  assert_true(b.cycles - a.cycles >= 5);
+  assert_true(b.objects_freed > a.objects_freed);
+  heron_gc_collect();
+  heron_gc_stats_get(&b);
+  assert_true(b.heap_in_use < (2u << 20)); /* every graph was dropped */
+}
+
+/* ---- a thread blocked in read() ---- */
+
+static int pipefd[2];
+static volatile int reader_ready;
+
+static void *reader(void *arg) {
+  int *result = arg;
+  heron_gc_thread_attach();
+  uint64_t *mine = heron_gc_malloc_noscan(64); /* held by this stack only */
+  mine[0] = 0xfeedface;
+  uint64_t *volatile keep = mine;
+  mine = NULL;
+  __atomic_store_n(&reader_ready, 1, __ATOMIC_RELEASE);
+  char buf[4];
+  ssize_t n;
+  do {
+    n = read(pipefd[0], buf, sizeof buf);
+  } while (n < 0 && errno == EINTR);
+  result[0] = n == 4 && buf[0] == 'g' && buf[3] == '!';
+  result[1] = heron_gc_base(keep) == keep && keep[0] == 0xfeedface;
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void test_blocked_in_read(void **state) {
+  (void)state;
+  assert_int_equal(pipe(pipefd), 0);
+  int result[2] = {0, 0};
+  pthread_t t;
+  pthread_create(&t, NULL, reader, result);
+  while (!__atomic_load_n(&reader_ready, __ATOMIC_ACQUIRE)) sched_yield();
+  struct timespec ts = {0, 20000000};
+  nanosleep(&ts, NULL); /* let it block in read() */
+  heron_gc_stats_t a, b;
+  heron_gc_stats_get(&a);
+  for (int i = 0; i < 5; i++) heron_gc_collect(); /* would hang if it stalled */
+  heron_gc_stats_get(&b);
+  assert_int_equal(b.cycles - a.cycles, 5);
+  assert_int_equal(write(pipefd[1], "gcs!", 4), 4);
+  pthread_join(t, NULL);
+  assert_true(result[0]);
+  assert_true(result[1]);
+  close(pipefd[0]);
+  close(pipefd[1]);
+}
+
+/* ---- a thread spinning without calls ---- */
+
+static volatile int spin_stop, spin_ready;
+
+static void *spinner(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  __atomic_store_n(&spin_ready, 1, __ATOMIC_RELEASE);
+  unsigned long n = 0;
+  while (!spin_stop) n++;
+  heron_gc_thread_detach();
+  return (void *)n;
+}
+
+static void test_spinning_thread(void **state) {
+  (void)state;
+#ifdef UNDER_TSAN
+  /* ThreadSanitizer defers a signal to a thread until that thread next calls an
+   * intercepted function, so a thread that never calls one cannot be stopped. */
+  skip();
+#endif
+  pthread_t t;
+  spin_stop = 0;
+  pthread_create(&t, NULL, spinner, NULL);
+  while (!__atomic_load_n(&spin_ready, __ATOMIC_ACQUIRE)) sched_yield();
+  heron_gc_stats_t a, b;
+  heron_gc_stats_get(&a);
+  for (int i = 0; i < 5; i++) heron_gc_collect();
+  heron_gc_stats_get(&b);
+  spin_stop = 1;
+  pthread_join(t, NULL);
+  assert_int_equal(b.cycles - a.cycles, 5);
+}
+
+/* ---- exit while attached ---- */
+
+static void *exits_attached(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  heron_gc_malloc(100);
+  return NULL; /* no detach: the thread's key destructor does it */
+}
+
+static void test_exit_attached(void **state) {
+  (void)state;
+  heron_gc_stats_t a;
+  heron_gc_stats_get(&a);
+  pthread_t t;
+  pthread_create(&t, NULL, exits_attached, NULL);
+  pthread_join(t, NULL);
+  heron_gc_collect(); /* would fail to signal a thread that is gone */
+  heron_gc_stats_t b;
+  heron_gc_stats_get(&b);
+  assert_int_equal(b.threads, a.threads);
+  assert_int_equal(b.cycles - a.cycles, 1);
+}
+
+static void alarm_handler(int sig) {
+  (void)sig;
+  static const char msg[] = "test_gc_threads: a collection hung\n";
+  ssize_t w = write(2, msg, sizeof msg - 1);
+  (void)w;
+  _exit(1);
+}
+
+int main(void) {
+  heron_gc_config_t cfg = {.gogc = 50};
+  if (heron_gc_init(&cfg) != 0) return 1;
+  signal(SIGALRM, alarm_handler);
+  alarm(100);
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(test_mutators),
+      cmocka_unit_test(test_blocked_in_read),
+      cmocka_unit_test(test_spinning_thread),
+      cmocka_unit_test(test_exit_attached),
+  };
+  return cmocka_run_group_tests(tests, NULL, NULL);
+}
