@@ -2,7 +2,8 @@
  * gcsim.c: gcsim's entry point: dispatches to a subcommand.
  *
  * `gcsim record|info|gen ...` run the trace tools; each subcommand parses its own
- * options. A first argument that names no subcommand prints the usage (exit 2).
+ * options. Anything else is the default command, the simulation (cmd_sim.c):
+ * `gcsim --gogc=100 trace.bin`.
  */
 #include "sim/gcsim.h"
 
@@ -57,7 +58,10 @@ int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, l
 
 static int usage(FILE *to)
 {
-    fprintf(to, "usage: gcsim COMMAND [OPTIONS]\n\ncommands:\n");
+    fprintf(to, "usage: gcsim [--gogc=N|off[,...]] [--gomemlimit=SIZE] [OPTIONS] trace.bin\n"
+                "       gcsim COMMAND [OPTIONS]\n\n"
+                "`gcsim --help-sim` (or `gcsim sim --help`) describes the simulation's options."
+                "\n\ncommands:\n");
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         fprintf(to, "  gcsim %s\n", subcommands[i].summary);
     fprintf(to, "\n`gcsim COMMAND --help` describes a command's options.\n");
@@ -78,6 +82,11 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof subcommands / sizeof subcommands[0]; i++)
         if (strcmp(argv[1], subcommands[i].name) == 0)
             return subcommands[i].run(argc - 1, argv + 1);
-    hn_gcsim_error("unknown command '%s'", argv[1]);
-    return usage(stderr);
+    if (strcmp(argv[1], "sim") == 0)
+        return hn_cmd_sim(argc - 1, argv + 1);
+    if (strcmp(argv[1], "--help-sim") == 0) {
+        char *help[] = {argv[0], "--help", NULL};
+        return hn_cmd_sim(2, help);
+    }
+    return hn_cmd_sim(argc, argv);
 }
