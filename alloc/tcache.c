@@ -297,13 +297,36 @@ void hn_threads_sum_locked(hn_thread_sums_t *o) {
   o->requested += dead_requested + atomic_load_explicit(&direct_requested, memory_order_relaxed);
 }
 
+/* The cache of a thread that was stopped by fork anywhere, even inside its fast path:
+ * each list is a valid NULL-terminated chain (a push links the object before
+ * publishing it, a pop publishes the next one first), but its count may be off by one.
+ * So walk the chains and count for real. */
+static void flush_stopped_cache(hn_tcache_t *tc) {
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
+    void *p = tc->list[cl].head;
+    tc->list[cl].head = NULL;
+    tc->list[cl].count = 0;
+    while (p) {
+      void *head = p, *last = p;
+      unsigned n = 1;
+      while (n < hn_class_batch[cl] && *(void **)last) {
+        last = *(void **)last;
+        n++;
+      }
+      p = *(void **)last;
+      *(void **)last = NULL;
+      hn_central_give(cl, head, n);
+    }
+  }
+}
+
 void hn_threads_adopt_child_locked(void) {
   hn_tcache_t *tc = live;
   while (tc) {
     hn_tcache_t *next = tc->next;
     if (tc != &hn_tc) {
       if (tc->state == HN_TC_ACTIVE)
-        flush_cache(tc);
+        flush_stopped_cache(tc);
       unlink_locked(tc);
     }
     tc = next;
