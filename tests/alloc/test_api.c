@@ -149,6 +149,22 @@ static void realloc_in_place_sizes(void **state) {
   }
 }
 
+/* The offset of the first non-zero byte of p[0..n), or n. memcmp by pages, which the
+ * sanitizers check as one range rather than byte by byte. */
+static size_t first_nonzero(const unsigned char *p, size_t n) {
+  static const unsigned char zero[4096];
+  size_t off = 0;
+  while (off < n) {
+    size_t len = n - off < sizeof zero ? n - off : sizeof zero;
+    if (memcmp(p + off, zero, len) != 0) {
+      while (!p[off]) off++;
+      return off;
+    }
+    off += len;
+  }
+  return n;
+}
+
 static void calloc_zeroes(void **state) {
   const api_t *a = api_of(state);
   size_t i, k;
@@ -163,17 +179,16 @@ static void calloc_zeroes(void **state) {
       a->free(p);
       z = a->calloc(1, n);
       assert_non_null(z);
-      for (j = 0; j < n; j++)
-        if (z[j]) fail_msg("calloc(1, %zu) byte %zu is %#x", n, j, z[j]);
+      if ((j = first_nonzero(z, n)) < n)
+        fail_msg("calloc(1, %zu) byte %zu is %#x", n, j, z[j]);
       memset(z, 0xff, n);
       a->free(z);
     }
   }
   {
     unsigned char *z = a->calloc(1000, 24);
-    size_t j;
     assert_non_null(z);
-    for (j = 0; j < 24000; j++) assert_int_equal(z[j], 0);
+    assert_int_equal(first_nonzero(z, 24000), 24000);
     a->free(z);
   }
 }

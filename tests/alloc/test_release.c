@@ -21,10 +21,11 @@
 #include "alloc_test.h"
 
 #define SMALL_SIZE 64
-#define SMALL_COUNT ((size_t)1 << 20) /* 64 MiB in 64-byte objects */
 #define LARGE_SIZE (4 * T_MIB)
-#define LARGE_COUNT 16 /* 64 MiB in 4 MiB objects */
-#define TOTAL (SMALL_COUNT * SMALL_SIZE + LARGE_COUNT * LARGE_SIZE)
+#define MAX_LARGE 16
+/* 64 MiB in 64-byte objects and 64 MiB in 4 MiB objects; in sanitizer builds (scale 0.2)
+ * 16 MiB of each, which is still far above the few MiB caches and metadata keep. */
+static size_t small_count, large_count, total;
 
 static int lazy_release(void) {
   const char *r = getenv("HERON_RELEASE");
@@ -42,37 +43,42 @@ static void print_stats(const char *when, const heron_stats_t *s) {
 }
 
 static void release_after_free_and_trim(void **state) {
-  void **small, *large[LARGE_COUNT];
+  void **small, *large[MAX_LARGE];
   size_t i, peak, after_free, after_trim;
   double deadline;
   heron_stats_t s_peak, s_free, s_trim;
   (void)state;
+  small_count = (size_t)t_scaled(1 << 20, 1 << 18);
+  large_count = (size_t)t_scaled(MAX_LARGE, 4);
+  if (large_count > MAX_LARGE) large_count = MAX_LARGE;
+  total = small_count * SMALL_SIZE + large_count * LARGE_SIZE;
   /* The array of pointers is a mapping of its own, so it does not sit among the objects. */
-  small = t_malloc(SMALL_COUNT * sizeof *small);
+  small = t_malloc(small_count * sizeof *small);
   assert_non_null(small);
-  for (i = 0; i < SMALL_COUNT; i++) {
+  for (i = 0; i < small_count; i++) {
     small[i] = t_malloc(SMALL_SIZE);
     assert_non_null(small[i]);
     memset(small[i], (int)(i | 1), SMALL_SIZE);
   }
-  for (i = 0; i < LARGE_COUNT; i++) {
+  for (i = 0; i < large_count; i++) {
     large[i] = t_malloc(LARGE_SIZE);
     assert_non_null(large[i]);
     memset(large[i], (int)(i | 1), LARGE_SIZE);
   }
   peak = t_rss();
-  print_rss("after allocating 128 MiB", peak);
+  print_message("allocated %zu MiB\n", total >> 20);
+  print_rss("after allocating", peak);
   heron_stats_get(&s_peak);
   print_stats("", &s_peak);
-  assert_true(s_peak.in_use >= TOTAL);
+  assert_true(s_peak.in_use >= total);
 
-  for (i = 0; i < SMALL_COUNT; i++) t_free(small[i]);
-  for (i = 0; i < LARGE_COUNT; i++) t_free(large[i]);
+  for (i = 0; i < small_count; i++) t_free(small[i]);
+  for (i = 0; i < large_count; i++) t_free(large[i]);
   /* Give a background release up to 3 s to reach half. */
   deadline = t_now() + 3.0;
   do {
     after_free = t_rss();
-    if (after_free + TOTAL / 2 <= peak) break;
+    if (after_free + total / 2 <= peak) break;
     usleep(50 * 1000);
   } while (t_now() < deadline);
   print_rss("after freeing it", after_free);
@@ -81,14 +87,14 @@ static void release_after_free_and_trim(void **state) {
   assert_int_equal(t_stats_sum(&s_free), s_free.mapped);
   /* The release policy: at least half of what was freed is released, and what stays free
    * but resident is bounded. */
-  if (s_free.released < s_peak.released + TOTAL / 2)
+  if (s_free.released < s_peak.released + total / 2)
     fail_msg("released %llu -> %llu after freeing %zu MiB", (unsigned long long)s_peak.released,
-             (unsigned long long)s_free.released, TOTAL >> 20);
+             (unsigned long long)s_free.released, total >> 20);
   assert_true(s_free.released_total > s_peak.released_total);
   assert_true(s_free.os_release_calls > s_peak.os_release_calls);
-  if (!lazy_release() && after_free + TOTAL / 2 > peak)
+  if (!lazy_release() && after_free + total / 2 > peak)
     fail_msg("RSS fell from %zu MiB only to %zu MiB after freeing %zu MiB", peak >> 20,
-             after_free >> 20, TOTAL >> 20);
+             after_free >> 20, total >> 20);
 
   t_free(small);
   assert_int_equal(t_trim(0), 1);
@@ -100,10 +106,10 @@ static void release_after_free_and_trim(void **state) {
   /* trim gives back every free page. */
   assert_int_equal(s_trim.free_resident, 0);
   assert_true(s_trim.released >= s_free.released);
-  assert_true(s_trim.released >= TOTAL * 9 / 10);
+  assert_true(s_trim.released >= total * 9 / 10);
   if (!lazy_release()) {
     /* Nearly all of it: what stays is the objects' caches and heron's metadata. */
-    if (after_trim + TOTAL * 9 / 10 > peak)
+    if (after_trim + total * 9 / 10 > peak)
       fail_msg("RSS fell from %zu MiB only to %zu MiB after malloc_trim(0)", peak >> 20,
                after_trim >> 20);
     assert_true(after_trim <= after_free + T_MIB);

@@ -221,6 +221,23 @@ static void mixed_threads(void **state) {
     w[i].end = t_now() + seconds;
     assert_int_equal(pthread_create(&w[i].thread, NULL, mixed_worker, &w[i]), 0);
   }
+  /* Statistics read while the workers run: reading never waits for them, and every
+   * snapshot adds up. */
+  {
+    unsigned snapshots = 0, bad = 0;
+    heron_stats_t s;
+    double end = w[0].end;
+    while (t_now() < end) {
+      heron_stats_get(&s);
+      snapshots++;
+      if (t_stats_sum(&s) != s.mapped && !bad++)
+        print_message("snapshot %u: sum %llu != mapped %llu\n", snapshots,
+                      (unsigned long long)t_stats_sum(&s), (unsigned long long)s.mapped);
+      usleep(2000);
+    }
+    print_message("%u snapshots during the run, %u did not add up\n", snapshots, bad);
+    assert_int_equal(bad, 0);
+  }
   for (i = 0; i < N_THREADS; i++) assert_int_equal(pthread_join(w[i].thread, NULL), 0);
   for (i = 0; i < N_THREADS; i++) {
     if (w[i].error[0]) fail_msg("%s", w[i].error);
