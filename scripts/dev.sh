@@ -42,7 +42,9 @@ configure() {
 
 main_job() {
   configure build
-  if [ -x build/sim/gcsim ] && [ -f sim/traces/python-json.trace ]; then
+  # gcsim's trace tools come before its simulator: run it once its usage offers --gogc
+  if [ -x build/sim/gcsim ] && [ -f sim/traces/python-json.trace ] &&
+     build/sim/gcsim --help | grep -q -- --gogc; then
     mkdir -p out
     build/sim/gcsim --gogc=100 --svg=out/heap.svg sim/traces/python-json.trace
     echo "dev.sh: picture of heap, goal, live heap and RSS in out/heap.svg" >&2

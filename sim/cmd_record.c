@@ -96,8 +96,9 @@ static int report(const char *path)
     else if (hn_trace_reader_warning(r))
         hn_gcsim_warn("%s", hn_trace_reader_warning(r));
     else
-        fprintf(stderr, "gcsim: %s: %" PRIu64 " events, %" PRIu32 " threads, %s (%.2f bytes/event), %s\n",
+        fprintf(stderr, "gcsim: %s: %" PRIu64 " events, %" PRIu32 " thread%s, %s (%.2f bytes/event), %s\n",
                 path, r->events, hn_trace_reader_threads(r),
+                hn_trace_reader_threads(r) == 1 ? "" : "s",
                 hn_fmt_size(b, sizeof b, (double)hn_trace_reader_bytes(r)),
                 r->events ? (double)hn_trace_reader_bytes(r) / (double)r->events : 0.0,
                 hn_trace_reader_header(r)->program);
@@ -234,8 +235,12 @@ int hn_cmd_record(int argc, char **argv)
     glob_t more;
     if (list_outputs(abs_out, &more) == 0) {
         for (size_t i = 0; i < more.gl_pathc; i++)
-            if (is_output_name(abs_out, more.gl_pathv[i]))
-                bad |= report(more.gl_pathv[i]) < 0;
+            if (is_output_name(abs_out, more.gl_pathv[i])) {
+                /* named as the user named the output: OUT.PID, not /abs/path/OUT.PID */
+                char name[PATH_MAX + 64];
+                snprintf(name, sizeof name, "%s%s", out, more.gl_pathv[i] + strlen(abs_out));
+                bad |= report(name) < 0;
+            }
         globfree(&more);
     }
     if (rc == 0 && bad)

@@ -17,6 +17,7 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "sim/crc32c.h"
@@ -182,6 +183,9 @@ hn_trace_reader *hn_trace_reader_open_fd(int fd, const char *name, char *err)
     r->fd = fd;
     snprintf(r->name, sizeof r->name, "%s", name);
     r->nthreads = 1;
+    struct stat st;
+    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+        r->file_size = (uint64_t)st.st_size;
 
     ssize_t n = read_full(fd, h, sizeof h);
     if (n < 0) {

@@ -71,6 +71,7 @@ typedef struct hn_trace_reader {
     uint64_t chunk_offset; /* its byte offset in the file */
     uint64_t offset;    /* bytes read from the file */
     uint64_t events;    /* events returned */
+    uint64_t file_size; /* from fstat at open; 0 for a pipe */
     unsigned char *buf; /* payload, followed by HN_CHUNK_PAD zero bytes */
     size_t bufcap;
     int last_seen;      /* the chunk being decoded is flagged last */
@@ -117,6 +118,12 @@ static inline uint64_t hn_trace_reader_objects(const hn_trace_reader *r)
 static inline uint64_t hn_trace_reader_bytes(const hn_trace_reader *r)
 {
     return r->offset;
+}
+/* The file's size when opened (0 when it is a pipe): with hn_trace_reader_bytes, how far
+ * through the trace a reader is, for a progress bar. */
+static inline uint64_t hn_trace_reader_file_size(const hn_trace_reader *r)
+{
+    return r->file_size;
 }
 
 /* Out of line: loads the next chunk (1), or ends the trace (0) or fails (-1). */

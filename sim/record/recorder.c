@@ -35,9 +35,11 @@
  *    is taken, as after exec in the same process). With --fork=ignore only the root
  *    process, in each of its images, is recorded.
  * 6. Endings. A destructor writes the last chunk at exit. _exit and _Exit, the exec
- *    calls (execve, execv, execvp, execvpe, execl, execlp, execle) and fatal signals (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, when the
- *    program left them at their default) write what is buffered first; a signal handler
- *    then restores the default action and raises the signal again.
+ *    calls (execve, execv, execvp, execvpe, execl, execlp, execle) and fatal signals
+ *    (SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM, when the program left them at
+ *    their default) write what is buffered first; a signal handler then restores the
+ *    default action and raises the signal again. Forks, exec, _exit and signals are in
+ *    endings.c; the allocation functions and the trace's start and end are here.
  *
  * Configuration comes from the environment `gcsim record` sets: HERON_RECORD_OUT (the
  * output path; without it nothing is recorded), HERON_RECORD_ROOT (pid of the root
@@ -48,58 +50,31 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <alloca.h>
 #include <malloc.h>
-#include <linux/futex.h>
-#include <pthread.h>
-#include <signal.h>
-#include <stdarg.h>
-#include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "sim/trace_write.h"
+#include "sim/record/recorder.h"
 
-#define EXPORT __attribute__((visibility("default")))
-#define TLS __attribute__((tls_model("initial-exec"))) static __thread
-#define CALLER() ((uint64_t)(uintptr_t)__builtin_return_address(0))
+#define TLS __attribute__((tls_model("initial-exec"))) __thread
 
 #define RECORDER_VERSION "heron-record 0.1.0"
 /* dlsym and the C library's early start-up allocate a few hundred bytes; 64 KiB leaves
  * a wide margin and costs nothing until touched. */
 #define BOOT_ARENA_SIZE (64 * 1024)
-/* Spins before sleeping on the futex: the lock is held for tens of nanoseconds unless
- * a chunk is being written. */
-#define LOCK_SPINS 100
 /* The command line kept in the header; longer ones are cut. */
 #define ARGS_MAX 4096
 
-enum { ST_UNINIT, ST_ON, ST_OFF };
-
-static struct {
-    atomic_int lock;        /* 0 free, 1 held, 2 held with waiters */
-    int state;              /* ST_*: read without the lock, written under it */
-    int follow;             /* record forked children */
-    int callsites;
-    pid_t pid;              /* process this state belongs to */
-    pid_t root;
-    uint32_t nthreads;      /* thread numbers given out */
-    uint64_t t0;            /* monotonic ns of time 0 */
-    uint64_t exec_mark;     /* file size before the empty last chunk written for exec */
-    uint64_t depth;         /* forks between the root process and this one */
-    hn_trace_writer w;
-} rec;
+struct hn_rec_state hn_rec;
+TLS int hn_rec_busy;
+TLS uint32_t hn_rec_thread_plus1;
 
 static unsigned char chunk_buf[HN_TRACE_WRITER_BUF];
 static char path_buf[PATH_MAX + 64];
 static char exe_buf[PATH_MAX];
 static char args_buf[ARGS_MAX];
-
-TLS int in_recorder;        /* the re-entry guard */
-TLS uint32_t thread_plus1;  /* this thread's number + 1; 0 until its first event */
 
 static void *(*real_malloc)(size_t);
 static void (*real_free)(void *);
@@ -107,39 +82,6 @@ static void *(*real_calloc)(size_t, size_t);
 static void *(*real_realloc)(void *, size_t);
 static int (*real_posix_memalign)(void **, size_t, size_t);
 static size_t (*real_usable)(void *);
-
-/* ---- the lock: a futex mutex (Drepper's "Futexes are tricky", mutex 2) ---- */
-
-static void rec_lock(void)
-{
-    int c = 0;
-    for (int i = 0; i < LOCK_SPINS; i++) {
-        c = 0;
-        if (atomic_compare_exchange_weak_explicit(&rec.lock, &c, 1, memory_order_acquire,
-                                                  memory_order_relaxed))
-            return;
-        __builtin_ia32_pause();
-    }
-    if (c != 2)
-        c = atomic_exchange_explicit(&rec.lock, 2, memory_order_acquire);
-    while (c != 0) {
-        syscall(SYS_futex, &rec.lock, FUTEX_WAIT_PRIVATE, 2, NULL, NULL, 0);
-        c = atomic_exchange_explicit(&rec.lock, 2, memory_order_acquire);
-    }
-}
-
-static int rec_trylock(void)
-{
-    int c = 0;
-    return atomic_compare_exchange_strong_explicit(&rec.lock, &c, 1, memory_order_acquire,
-                                                   memory_order_relaxed);
-}
-
-static void rec_unlock(void)
-{
-    if (atomic_exchange_explicit(&rec.lock, 0, memory_order_release) == 2)
-        syscall(SYS_futex, &rec.lock, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
-}
 
 /* ---- small helpers that never allocate ---- */
 
@@ -205,25 +147,18 @@ static size_t boot_size(const void *p)
     return n;
 }
 
-/* dlsym gives an object pointer; POSIX guarantees it converts to the function's type. */
-#define LOOKUP(var, name)                         \
-    do {                                          \
-        void *sym_ = dlsym(RTLD_NEXT, name);      \
-        memcpy(&(var), &sym_, sizeof(var));       \
-    } while (0)
-
 static void resolve(void)
 {
     if (real_malloc)
         return;
-    in_recorder++;
+    hn_rec_busy++;
     LOOKUP(real_free, "free");
     LOOKUP(real_calloc, "calloc");
     LOOKUP(real_realloc, "realloc");
     LOOKUP(real_posix_memalign, "posix_memalign");
     LOOKUP(real_usable, "malloc_usable_size");
     LOOKUP(real_malloc, "malloc"); /* last: once it is set, every real function is */
-    in_recorder--;
+    hn_rec_busy--;
     if (!real_malloc || !real_free || !real_calloc || !real_realloc || !real_posix_memalign ||
         !real_usable) {
         say("cannot find the C library's malloc with dlsym(RTLD_NEXT)", NULL, NULL);
@@ -257,7 +192,7 @@ static int open_output(const char *out, pid_t parent)
 {
     pid_t pid = getpid();
     const int flags = O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC;
-    if (pid == rec.root && !parent) {
+    if (pid == hn_rec.root && !parent) {
         int fd = open(out, flags, 0644);
         if (fd >= 0 || errno != EEXIST)
             return fd;
@@ -282,20 +217,20 @@ static int open_output(const char *out, pid_t parent)
 
 /* Starts a trace in this process image or, when parent is set, in a forked child.
  * Caller holds the lock and the re-entry guard. */
-static void start_locked(pid_t parent)
+void hn_rec_start_locked(pid_t parent)
 {
     const char *out = getenv("HERON_RECORD_OUT");
     const char *root = getenv("HERON_RECORD_ROOT");
     const char *fork_mode = getenv("HERON_RECORD_FORK");
     const char *sites = getenv("HERON_RECORD_CALLSITES");
-    rec.state = ST_OFF;
+    hn_rec.state = ST_OFF;
     if (!out || !*out)
         return;
-    rec.pid = getpid();
-    rec.root = root ? (pid_t)strtol(root, NULL, 10) : rec.pid;
-    rec.follow = !fork_mode || strcmp(fork_mode, "ignore") != 0;
-    rec.callsites = sites && strcmp(sites, "1") == 0;
-    if (rec.pid != rec.root && !rec.follow)
+    hn_rec.pid = getpid();
+    hn_rec.root = root ? (pid_t)strtol(root, NULL, 10) : hn_rec.pid;
+    hn_rec.follow = !fork_mode || strcmp(fork_mode, "ignore") != 0;
+    hn_rec.callsites = sites && strcmp(sites, "1") == 0;
+    if (hn_rec.pid != hn_rec.root && !hn_rec.follow)
         return;
 
     int fd = open_output(out, parent);
@@ -306,117 +241,59 @@ static void start_locked(pid_t parent)
     char pid_s[24], ppid_s[24], start_s[24];
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
-    rec.t0 = now_ns();
+    hn_rec.t0 = now_ns();
     put_dec(start_s, (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec);
-    put_dec(pid_s, (uint64_t)rec.pid);
-    put_dec(ppid_s, (uint64_t)(parent ? parent : rec.pid != rec.root ? getppid() : 0));
+    put_dec(pid_s, (uint64_t)hn_rec.pid);
+    put_dec(ppid_s, (uint64_t)(parent ? parent : hn_rec.pid != hn_rec.root ? getppid() : 0));
     read_cmdline();
     hn_trace_meta meta[] = {
         {"generator", RECORDER_VERSION}, {"program", exe_buf}, {"args", args_buf},
         {"clock", "CLOCK_MONOTONIC"}, {"start_unix_ns", start_s}, {"pid", pid_s},
-        {"parent_pid", ppid_s}, {"fork", rec.follow ? "follow" : "ignore"},
+        {"parent_pid", ppid_s}, {"fork", hn_rec.follow ? "follow" : "ignore"},
     };
-    hn_trace_writer_init(&rec.w, fd, rec.callsites ? HN_TRACE_F_CALLSITES : 0, chunk_buf,
+    hn_trace_writer_init(&hn_rec.w, fd, hn_rec.callsites ? HN_TRACE_F_CALLSITES : 0, chunk_buf,
                          sizeof chunk_buf);
     size_t nmeta = sizeof meta / sizeof meta[0] - (ppid_s[0] == '0');
-    if (hn_trace_write_header(&rec.w, meta, nmeta) < 0) {
-        say("cannot write the trace: ", strerror(rec.w.err), NULL);
+    if (hn_trace_write_header(&hn_rec.w, meta, nmeta) < 0) {
+        say("cannot write the trace: ", strerror(hn_rec.w.err), NULL);
         close(fd);
         return;
     }
-    rec.nthreads = 0;
-    rec.state = ST_ON;
+    hn_rec.nthreads = 0;
+    hn_rec.state = ST_ON;
 }
 
 /* Writes the last chunk and closes the file. Caller holds the lock. Async-signal-safe. */
-static void finish_locked(void)
+void hn_rec_finish_locked(void)
 {
-    if (rec.state != ST_ON)
+    if (hn_rec.state != ST_ON)
         return;
-    rec.state = ST_OFF;
-    hn_trace_writer_finish(&rec.w);
-    close(rec.w.fd);
+    hn_rec.state = ST_OFF;
+    hn_trace_writer_finish(&hn_rec.w);
+    close(hn_rec.w.fd);
 }
 
 /* Stops recording after a failure; caller holds the lock. */
 static void fail_locked(const char *what)
 {
     say(what, "; recording stops here", NULL);
-    finish_locked();
-}
-
-static void on_fork_prepare(void)
-{
-    in_recorder++;
-    rec_lock();
-}
-
-static void on_fork_parent(void)
-{
-    rec_unlock();
-    in_recorder--;
-}
-
-/* In the child: a new, empty trace (follow) or none (ignore). */
-static void on_fork_child(void)
-{
-    pid_t parent = rec.pid;
-    atomic_store(&rec.lock, 1);
-    thread_plus1 = 0;
-    rec.depth++;
-    if (rec.state == ST_ON) {
-        close(rec.w.fd); /* the parent's file: the parent writes what is buffered */
-        rec.state = ST_OFF;
-        if (rec.follow)
-            start_locked(parent);
-    }
-    rec_unlock();
-    in_recorder--;
-}
-
-static void on_fatal_signal(int sig)
-{
-    int saved = errno;
-    if (rec.pid == getpid() && rec_trylock()) {
-        finish_locked();
-        rec_unlock();
-    }
-    signal(sig, SIG_DFL);
-    errno = saved;
-    raise(sig);
-}
-
-static void install_signal_handlers(void)
-{
-    static const int sigs[] = {SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGABRT, SIGTERM};
-    for (size_t i = 0; i < sizeof sigs / sizeof sigs[0]; i++) {
-        struct sigaction old, sa;
-        if (sigaction(sigs[i], NULL, &old) < 0 || old.sa_handler != SIG_DFL ||
-            (old.sa_flags & SA_SIGINFO))
-            continue;
-        memset(&sa, 0, sizeof sa);
-        sa.sa_handler = on_fatal_signal;
-        sa.sa_flags = SA_RESETHAND | SA_NODEFER;
-        sigemptyset(&sa.sa_mask);
-        sigaction(sigs[i], &sa, NULL);
-    }
+    hn_rec_finish_locked();
 }
 
 /* Called on the first allocation and from the constructor, whichever comes first. */
 static void init(void)
 {
     resolve();
-    in_recorder++;
-    rec_lock();
-    if (rec.state == ST_UNINIT) {
-        start_locked(0);
-        if (rec.state == ST_ON) {
-            pthread_atfork(on_fork_prepare, on_fork_parent, on_fork_child);
-            install_signal_handlers();
+    hn_rec_busy++;
+    hn_rec_lock();
+    if (hn_rec.state == ST_UNINIT) {
+        hn_rec_start_locked(0);
+        if (hn_rec.state == ST_ON) {
+            hn_rec_install_endings();
         }
     }
-    rec_unlock();
-    in_recorder--;
+    hn_rec_unlock();
+    hn_rec_busy--;
 }
 
 __attribute__((constructor)) static void recorder_start(void)
@@ -424,14 +301,15 @@ __attribute__((constructor)) static void recorder_start(void)
     init();
 }
 
-__attribute__((destructor)) static void recorder_stop(void)
+__attribute__((destructor)) void hn_rec_stop(void)
 {
-    in_recorder++;
-    rec_lock();
-    if (rec.pid == getpid())
-        finish_locked();
-    rec_unlock();
-    in_recorder--;
+    if (hn_rec.pid != getpid()) /* a vfork child: the trace is its parent's */
+        return;
+    hn_rec_busy++;
+    hn_rec_lock();
+    hn_rec_finish_locked();
+    hn_rec_unlock();
+    hn_rec_busy--;
 }
 
 /* ---- the object header ---- */
@@ -473,38 +351,38 @@ static inline int hdr_get(const void *q, struct hdr *h)
 /* The id of a header's object if this process logged it, else ID_NONE. */
 static inline uint64_t hdr_logged_id(const struct hdr *h)
 {
-    return (h->tag >> ID_BITS) == (rec.depth & 0xffff) ? h->tag & ID_MASK : ID_NONE;
+    return (h->tag >> ID_BITS) == (hn_rec.depth & 0xffff) ? h->tag & ID_MASK : ID_NONE;
 }
 
 /* ---- logging ---- */
 
 static uint32_t thread_locked(void)
 {
-    if (!thread_plus1)
-        thread_plus1 = ++rec.nthreads;
-    return thread_plus1 - 1;
+    if (!hn_rec_thread_plus1)
+        hn_rec_thread_plus1 = ++hn_rec.nthreads;
+    return hn_rec_thread_plus1 - 1;
 }
 
 static uint64_t now_rel(void)
 {
-    return now_ns() - rec.t0;
+    return now_ns() - hn_rec.t0;
 }
 
 static inline int ready(void)
 {
-    if (__builtin_expect(rec.state == ST_UNINIT, 0) && !in_recorder)
+    if (__builtin_expect(hn_rec.state == ST_UNINIT, 0) && !hn_rec_busy)
         init();
     return real_malloc != NULL;
 }
 
 static inline int logging(void)
 {
-    return rec.state == ST_ON && !in_recorder;
+    return hn_rec.state == ST_ON && !hn_rec_busy;
 }
 
 static inline uint64_t untagged(void)
 {
-    return ID_NONE | (rec.depth & 0xffff) << ID_BITS;
+    return ID_NONE | (hn_rec.depth & 0xffff) << ID_BITS;
 }
 
 /* Logs a new object (replacing old_id unless it is ID_NONE) and returns its header
@@ -516,18 +394,18 @@ static uint64_t log_new(unsigned kind, size_t size, unsigned align_log2, uint64_
         return untagged();
     int saved = errno;
     uint64_t t = now_rel(), tag = untagged();
-    rec_lock();
-    if (rec.state == ST_ON) {
+    hn_rec_lock();
+    if (hn_rec.state == ST_ON) {
         uint32_t th = thread_locked();
         uint64_t id = old_id != ID_NONE
-                          ? hn_trace_put_realloc(&rec.w, t, th, old_id, size, site)
-                          : hn_trace_put_alloc(&rec.w, kind, t, th, size, align_log2, site);
+                          ? hn_trace_put_realloc(&hn_rec.w, t, th, old_id, size, site)
+                          : hn_trace_put_alloc(&hn_rec.w, kind, t, th, size, align_log2, site);
         if (id < ID_NONE)
-            tag = id | (rec.depth & 0xffff) << ID_BITS;
-        if (rec.w.err)
-            fail_locked(strerror(rec.w.err));
+            tag = id | (hn_rec.depth & 0xffff) << ID_BITS;
+        if (hn_rec.w.err)
+            fail_locked(strerror(hn_rec.w.err));
     }
-    rec_unlock();
+    hn_rec_unlock();
     errno = saved;
     return tag;
 }
@@ -536,13 +414,13 @@ static void log_free(uint64_t id)
 {
     int saved = errno;
     uint64_t t = now_rel();
-    rec_lock();
-    if (rec.state == ST_ON) {
-        hn_trace_put_free(&rec.w, t, thread_locked(), id);
-        if (rec.w.err)
-            fail_locked(strerror(rec.w.err));
+    hn_rec_lock();
+    if (hn_rec.state == ST_ON) {
+        hn_trace_put_free(&hn_rec.w, t, thread_locked(), id);
+        if (hn_rec.w.err)
+            fail_locked(strerror(hn_rec.w.err));
     }
-    rec_unlock();
+    hn_rec_unlock();
     errno = saved;
 }
 
@@ -749,128 +627,3 @@ EXPORT size_t malloc_usable_size(void *q)
     return real_usable(q);
 }
 
-/* ---- process endings: write what is buffered before the image goes away ---- */
-
-/* Before exec: write the chunk in progress and an empty last chunk, so the trace is
- * whole if exec succeeds; exec_failed() takes the last chunk back off if it does not.
- * The lock is held across the exec so no other thread writes after that last chunk.
- * A vfork child shares our memory but not our pid: it leaves the trace alone. */
-static void exec_prepare(void)
-{
-    in_recorder++;
-    rec_lock();
-    rec.exec_mark = 0;
-    if (rec.state == ST_ON && rec.pid == getpid()) {
-        hn_trace_writer_flush(&rec.w, 0);
-        rec.exec_mark = rec.w.bytes;
-        hn_trace_writer_finish(&rec.w);
-    }
-}
-
-/* Called with the lock exec_prepare took, which it releases. */
-static void exec_failed(void)
-{
-    int saved = errno;
-    if (rec.exec_mark && rec.state == ST_ON && !rec.w.err) {
-        if (ftruncate(rec.w.fd, (off_t)rec.exec_mark) == 0 &&
-            lseek(rec.w.fd, (off_t)rec.exec_mark, SEEK_SET) >= 0) {
-            rec.w.bytes = rec.exec_mark;
-            rec.w.chunks--;
-        } else {
-            rec.state = ST_OFF;
-        }
-    }
-    rec_unlock();
-    in_recorder--;
-    errno = saved;
-}
-
-typedef int (*execve_fn)(const char *, char *const[], char *const[]);
-typedef int (*execv_fn)(const char *, char *const[]);
-
-#define EXEC_FORWARD(name, type, ...)                                  \
-    static type real_fn;                                               \
-    if (!real_fn)                                                      \
-        LOOKUP(real_fn, name);                                         \
-    exec_prepare();                                                    \
-    int rc = real_fn(__VA_ARGS__);                                     \
-    exec_failed();                                                     \
-    return rc;
-
-EXPORT int execve(const char *path, char *const argv[], char *const envp[])
-{
-    EXEC_FORWARD("execve", execve_fn, path, argv, envp)
-}
-
-EXPORT int execv(const char *path, char *const argv[])
-{
-    EXEC_FORWARD("execv", execv_fn, path, argv)
-}
-
-EXPORT int execvp(const char *file, char *const argv[])
-{
-    EXEC_FORWARD("execvp", execv_fn, file, argv)
-}
-
-EXPORT int execvpe(const char *file, char *const argv[], char *const envp[])
-{
-    EXEC_FORWARD("execvpe", execve_fn, file, argv, envp)
-}
-
-/* The execl family takes its arguments as a list; glibc's versions call execve
- * internally, past our definitions, so they are rebuilt here on the vector forms. */
-#define EXECL_ARGV(first, ap, argv)                                  \
-    do {                                                             \
-        size_t n_ = 1;                                               \
-        va_start(ap, first);                                         \
-        while (va_arg(ap, char *))                                   \
-            n_++;                                                    \
-        va_end(ap);                                                  \
-        argv = alloca((n_ + 1) * sizeof(char *));                    \
-        argv[0] = (char *)(first);                                   \
-        va_start(ap, first);                                         \
-        for (size_t i_ = 1; i_ <= n_; i_++)                          \
-            argv[i_] = va_arg(ap, char *);                           \
-    } while (0)
-
-EXPORT int execl(const char *path, const char *arg, ...)
-{
-    va_list ap;
-    char **argv;
-    EXECL_ARGV(arg, ap, argv);
-    va_end(ap);
-    return execv(path, argv);
-}
-
-EXPORT int execlp(const char *file, const char *arg, ...)
-{
-    va_list ap;
-    char **argv;
-    EXECL_ARGV(arg, ap, argv);
-    va_end(ap);
-    return execvp(file, argv);
-}
-
-EXPORT int execle(const char *path, const char *arg, ...)
-{
-    va_list ap;
-    char **argv;
-    EXECL_ARGV(arg, ap, argv);
-    char **envp = va_arg(ap, char **); /* after the NULL that ends the arguments */
-    va_end(ap);
-    return execve(path, argv, envp);
-}
-
-EXPORT void _exit(int status)
-{
-    recorder_stop();
-    syscall(SYS_exit_group, status);
-    __builtin_unreachable();
-}
-
-EXPORT void _Exit(int status)
-{
-    recorder_stop();
-    syscall(SYS_exit_group, status);
-    __builtin_unreachable();
-}

@@ -8,6 +8,10 @@
  *   fork_alloc exec       3000 objects allocated, 1500 freed, normal exit
  *   fork_alloc crash      4000 objects allocated, then kills itself with SIGSEGV
  *   fork_alloc quit       5000 objects allocated, then _exit(3)
+ *   fork_alloc execfail   1000 objects, an exec that fails, 2000 more objects: the trace
+ *                         must go on after the exec attempt
+ *   fork_alloc vfork      a vfork child that execs "fork_alloc exec" while the parent
+ *                         waits, then 1000 objects in the parent (which must not hang)
  */
 #include <signal.h>
 #include <stdio.h>
@@ -50,6 +54,26 @@ int main(int argc, char **argv)
         many(4000, 32);
         fflush(stdout);
         raise(SIGSEGV);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "execfail") == 0) {
+        many(1000, 40);
+        char *args[] = {"missing", NULL};
+        if (execv("/nonexistent/program", args) != -1)
+            return 1;
+        many(2000, 40);
+        return 0;
+    }
+    if (argc > 1 && strcmp(argv[1], "vfork") == 0) {
+        pid_t c = vfork();
+        if (c == 0) {
+            char *args[] = {argv[0], "exec", NULL};
+            execv("/proc/self/exe", args);
+            _exit(127);
+        }
+        if (c < 0 || wait_for(c) != 0)
+            return 1;
+        many(1000, 40);
         return 0;
     }
     if (argc > 1 && strcmp(argv[1], "quit") == 0) {

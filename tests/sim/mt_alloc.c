@@ -7,10 +7,13 @@
  * reallocarray, posix_memalign, aligned_alloc, memalign, valloc, pvalloc), checks what
  * it got (alignment, zeroed calloc memory, malloc_usable_size, contents kept by realloc),
  * and hands half of its objects to the next thread, which frees them: frees from another
- * thread are where a recorder's ordering goes wrong. Prints the number of allocation
+ * thread are where a recorder's ordering goes wrong. A constructor allocates before main,
+ * and each thread makes dlsym fail (which allocates its error message inside dlsym).
+ * Prints the number of allocation
  * calls that returned memory and of frees, which the test compares with the trace.
  * Exits 1 on the first wrong result.
  */
+#include <dlfcn.h>
 #include <malloc.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -31,6 +34,19 @@ struct queue {
 static struct queue *queues;
 static int nthreads, rounds;
 static atomic_long allocs, frees;
+
+#define EARLY 100
+static void *early[EARLY]; /* allocated before main, freed by main */
+
+static void die(const char *what);
+
+__attribute__((constructor)) static void allocate_before_main(void)
+{
+    for (int i = 0; i < EARLY; i++)
+        if (!(early[i] = malloc(24 + (size_t)i)))
+            abort();
+    atomic_fetch_add(&allocs, EARLY);
+}
 
 static void die(const char *what)
 {
@@ -84,6 +100,8 @@ static void *worker(void *arg)
 {
     int me = (int)(intptr_t)arg;
     unsigned seed = (unsigned)me * 7919u + 1;
+    if (dlsym(RTLD_DEFAULT, "hn_no_such_symbol") || !dlerror())
+        die("dlsym found a symbol that does not exist");
     for (int r = 0; r < rounds; r++) {
         void *p[10];
         size_t n = (size_t)(rand_r(&seed) % 2000) + 1;
@@ -148,6 +166,9 @@ int main(int argc, char **argv)
         pthread_join(t[i], NULL);
     for (int i = 0; i < nthreads; i++)
         drain(i);
+    for (int i = 0; i < EARLY; i++)
+        free(early[i]);
+    atomic_fetch_add(&frees, EARLY);
     printf("allocs %ld frees %ld\n", atomic_load(&allocs), atomic_load(&frees));
     free(t);
     free(queues);

@@ -121,6 +121,21 @@ load "$dir/qu.trace"
 expect_ge "_exit mallocs" "$(field "$dir/qu.trace" mallocs)" 5000
 expect_eq "_exit complete" "$(field "$dir/qu.trace" complete)" True
 
+echo "== fork_alloc execfail: an exec that fails, then more allocations"
+"$gcsim" record -o "$dir/ef.trace" -- "$forker" execfail
+load "$dir/ef.trace"
+expect_ge "execfail mallocs" "$(field "$dir/ef.trace" mallocs)" 3000
+expect_eq "execfail complete" "$(field "$dir/ef.trace" complete)" True
+
+echo "== fork_alloc vfork: a vfork child execs, the parent goes on"
+timeout 60 "$gcsim" record -o "$dir/vf.trace" -- "$forker" vfork || fail "vfork run failed or hung"
+load "$dir/vf.trace"
+expect_ge "vfork parent mallocs" "$(field "$dir/vf.trace" mallocs)" 1000
+vf=("$dir"/vf.trace.*)
+[ ${#vf[@]} -eq 1 ] || fail "expected the exec'd program's trace, got: ${vf[*]}"
+load "${vf[0]}"
+expect_ge "vfork exec'd mallocs" "$(field "${vf[0]}" mallocs)" 3000
+
 echo "== a program that does not exist"
 set +e
 "$gcsim" record -o "$dir/no.trace" -- /nonexistent/program 2> "$dir/no.err"

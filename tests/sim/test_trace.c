@@ -251,6 +251,7 @@ static void round_trip(size_t n, int callsites, size_t bufsize)
     assert_int_equal(hn_trace_next(r, &got), 0);
     assert_null(hn_trace_reader_warning(r));
     assert_int_equal(hn_trace_next(r, &got), 0); /* stays at the end */
+    assert_true(hn_trace_reader_bytes(r) == hn_trace_reader_file_size(r));
     assert_int_equal(hn_trace_reader_threads(r), maxthread + 1);
     hn_trace_reader_close(r);
     free(ev);
