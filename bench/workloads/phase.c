@@ -63,12 +63,13 @@ int main(int argc, char **argv) {
   uint64_t live = second.bytes;
   uint64_t rss_free = hn_bench_rss();
   hn_bench_sample("free", live);
-  hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
+  double idled = hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
   uint64_t rss_idle = hn_bench_rss();
   const char *who;
   int trimmed = hn_bench_trim(&who);
   uint64_t rss_trim = hn_bench_rss();
   hn_bench_sample("trim", live);
+  hn_bench_allocator_report();
   /* The second phase is still in use: check it was not corrupted by the frees. */
   uint64_t bad = 0;
   for (size_t i = 0; i < second.n; i++) bad += second.p[i][0] != 2;
@@ -77,9 +78,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "phase: error: %llu live objects corrupted\n", (unsigned long long)bad);
     return 1;
   }
-  hn_bench_result(" live=%llu peak_live=%llu rss_free=%llu rss_idle=%llu rss_trim=%llu"
+  hn_bench_result(" busy=%.6f live=%llu peak_live=%llu rss_free=%llu rss_idle=%llu rss_trim=%llu"
                   " ratio_free=%.3f ratio_idle=%.3f ratio_trim=%.3f trim=%s",
-                  (unsigned long long)live, (unsigned long long)peak_live,
+                  hn_bench_elapsed() - idled, (unsigned long long)live, (unsigned long long)peak_live,
                   (unsigned long long)rss_free, (unsigned long long)rss_idle,
                   (unsigned long long)rss_trim, (double)rss_free / (double)live,
                   (double)rss_idle / (double)live, (double)rss_trim / (double)live,

@@ -52,7 +52,7 @@ int main(int argc, char **argv) {
   live -= freed_bytes;
   uint64_t rss_free = hn_bench_rss();
   hn_bench_sample("free", live);
-  hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
+  double idled = hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
   uint64_t rss_idle = hn_bench_rss();
   uint64_t live_idle = live;
   /* Refill the holes with as many bytes as were freed, new random sizes. */
@@ -80,9 +80,9 @@ int main(int argc, char **argv) {
     fprintf(stderr, "randfree: error: %llu live objects corrupted\n", (unsigned long long)bad);
     return 1;
   }
-  hn_bench_result(" peak_live=%llu live=%llu live_refill=%llu rss_free=%llu rss_idle=%llu"
+  hn_bench_result(" busy=%.6f peak_live=%llu live=%llu live_refill=%llu rss_free=%llu rss_idle=%llu"
                   " rss_refill=%llu ratio_idle=%.3f ratio_refill=%.3f",
-                  (unsigned long long)peak_live, (unsigned long long)live_idle,
+                  hn_bench_elapsed() - idled, (unsigned long long)peak_live, (unsigned long long)live_idle,
                   (unsigned long long)live, (unsigned long long)rss_free,
                   (unsigned long long)rss_idle, (unsigned long long)rss_refill,
                   (double)rss_idle / (double)live_idle, (double)rss_refill / (double)live);
