@@ -17,9 +17,10 @@
 #define MIB ((double)(1 << 20))
 #define FIRST_AT_SCALE_1 (1024 * MIB)
 #define SECOND_AT_SCALE_1 (100 * MIB)
-/* Idle at scale 1: "a few seconds", as a program between requests. jemalloc's decay
- * (10 s) would need longer, which is the point: RSS while idle is what users see. */
-#define IDLE_AT_SCALE_1 3.0
+/* Idle at scale 1: two seconds, a program between bursts of work (kept short so five
+ * allocators times six rounds fit the full run). jemalloc's decay (10 s) would need
+ * longer, which is the point: RSS while idle is what users see. */
+#define IDLE_AT_SCALE_1 2.0
 #define SAMPLE_EVERY 0.1
 
 typedef struct heap {

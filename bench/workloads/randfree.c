@@ -14,7 +14,7 @@
 #define MIB ((double)(1 << 20))
 #define FILL_AT_SCALE_1 (1024 * MIB)
 #define FREE_PERCENT 90
-#define IDLE_AT_SCALE_1 3.0 /* seconds, as in the phase test */
+#define IDLE_AT_SCALE_1 2.0 /* seconds, as in the phase test */
 #define SAMPLE_EVERY 0.1
 
 int main(int argc, char **argv) {
