@@ -29,8 +29,17 @@ typedef struct heap {
   uint64_t bytes;
 } heap_t;
 
-static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt) {
+/* Samples while filling and freeing: one per this many bytes, so the picture shows
+ * the RSS curve and not just its end points. */
+#define SAMPLE_BYTES ((uint64_t)64 << 20)
+
+static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt, uint64_t base_live) {
+  uint64_t next_sample = h->bytes + SAMPLE_BYTES;
   while (h->bytes < target) {
+    if (h->bytes >= next_sample) {
+      hn_bench_sample(salt == 1 ? "fill" : "fill2", base_live + h->bytes);
+      next_sample += SAMPLE_BYTES;
+    }
     if (h->n == h->cap) {
       h->cap = h->cap ? h->cap * 2 : 4096;
       h->p = hn_bench_xrealloc(h->p, h->cap * sizeof *h->p);
@@ -43,8 +52,16 @@ static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt) {
   }
 }
 
-static void release(heap_t *h) {
-  for (size_t i = 0; i < h->n; i++) free(h->p[i]);
+/* Free every object of h. With sample set, print 16 samples along the way; the live
+ * bytes in them are estimated from the share of objects freed (sizes are not kept). */
+static void release(heap_t *h, uint64_t other_live, int sample) {
+  size_t step = h->n / 16 + 1;
+  for (size_t i = 0; i < h->n; i++) {
+    free(h->p[i]);
+    if (sample && (i + 1) % step == 0)
+      hn_bench_sample("free", other_live + (uint64_t)((double)h->bytes * (double)(h->n - i - 1) /
+                                                      (double)h->n));
+  }
   free(h->p);
   *h = (heap_t){0};
 }
@@ -55,12 +72,12 @@ int main(int argc, char **argv) {
   uint64_t rng = hn_rng_seed(700);
   heap_t first = {0}, second = {0};
   hn_bench_sample("start", 0);
-  fill(&first, (uint64_t)(FIRST_AT_SCALE_1 * a.scale), &rng, 1);
+  fill(&first, (uint64_t)(FIRST_AT_SCALE_1 * a.scale), &rng, 1, 0);
   hn_bench_sample("fill", first.bytes);
-  fill(&second, (uint64_t)(SECOND_AT_SCALE_1 * a.scale), &rng, 2);
+  fill(&second, (uint64_t)(SECOND_AT_SCALE_1 * a.scale), &rng, 2, first.bytes);
   uint64_t peak_live = first.bytes + second.bytes;
   hn_bench_sample("fill2", peak_live);
-  release(&first);
+  release(&first, second.bytes, 1);
   uint64_t live = second.bytes;
   uint64_t rss_free = hn_bench_rss();
   hn_bench_sample("free", live);
@@ -74,7 +91,7 @@ int main(int argc, char **argv) {
   /* The second phase is still in use: check it was not corrupted by the frees. */
   uint64_t bad = 0;
   for (size_t i = 0; i < second.n; i++) bad += second.p[i][0] != 2;
-  release(&second);
+  release(&second, 0, 0);
   if (bad != 0) {
     fprintf(stderr, "phase: error: %llu live objects corrupted\n", (unsigned long long)bad);
     return 1;

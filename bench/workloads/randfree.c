@@ -27,7 +27,14 @@ int main(int argc, char **argv) {
   size_t *size = hn_bench_xmalloc(cap * sizeof *size);
   uint64_t live = 0;
   hn_bench_sample("start", 0);
+  /* A sample per 64 MiB filled and per 1/16 of the frees: the curve, not just its ends. */
+  const uint64_t sample_bytes = (uint64_t)64 << 20;
+  uint64_t next_sample = sample_bytes;
   while (live < target) {
+    if (live >= next_sample) {
+      hn_bench_sample("fill", live);
+      next_sample += sample_bytes;
+    }
     if (n == cap) {
       cap *= 2;
       p = hn_bench_xrealloc(p, cap * sizeof *p);
@@ -42,12 +49,14 @@ int main(int argc, char **argv) {
   uint64_t peak_live = live;
   hn_bench_sample("fill", live);
   uint64_t freed_bytes = 0;
+  size_t step = n / 16 + 1;
   for (size_t i = 0; i < n; i++) {
     if (hn_rng_below(&rng, 100) < FREE_PERCENT) {
       free(p[i]);
       p[i] = NULL;
       freed_bytes += size[i];
     }
+    if ((i + 1) % step == 0) hn_bench_sample("free", live - freed_bytes);
   }
   live -= freed_bytes;
   uint64_t rss_free = hn_bench_rss();
@@ -57,8 +66,13 @@ int main(int argc, char **argv) {
   uint64_t live_idle = live;
   /* Refill the holes with as many bytes as were freed, new random sizes. */
   uint64_t refilled = 0;
+  next_sample = sample_bytes;
   for (size_t i = 0; i < n && refilled < freed_bytes; i++) {
     if (p[i] != NULL) continue;
+    if (refilled >= next_sample) {
+      hn_bench_sample("refill", live + refilled);
+      next_sample += sample_bytes;
+    }
     size[i] = hn_bench_mixed_size(&rng);
     p[i] = hn_bench_xmalloc(size[i]);
     memset(p[i], (int)(i & 255), size[i]);
