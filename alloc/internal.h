@@ -41,7 +41,7 @@ static inline void hn_init(void) {
 
 /* Metadata: memory for heron's own records, never given back to the OS nor to malloc.
  * All functions take the metadata lock themselves (the innermost lock). */
-void *hn_meta_alloc(size_t size); /* zeroed, 64-byte aligned; NULL when the OS says no */
+void *hn_meta_alloc(size_t size); /* zeroed, 16-byte aligned; NULL when the OS says no */
 hn_span_t *hn_meta_span_new(void);
 void hn_meta_span_free(hn_span_t *s);
 uint64_t *hn_meta_bitmap_new(void); /* HN_MAX_OBJECTS bits, zeroed */

@@ -210,10 +210,8 @@ void *hn_malloc_large(size_t n, int *zeroed) {
   uintptr_t pages = (n + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
   hn_pageheap_lock();
   hn_span_t *s = hn_pageheap_alloc_locked(pages, 1, HN_SPAN_LARGE);
-  if (s) {
-    s->requested = n;
+  if (s)
     hn_pageheap_count_large_locked(1);
-  }
   hn_pageheap_unlock();
   if (!s) {
     errno = ENOMEM;
