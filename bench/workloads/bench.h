@@ -34,19 +34,28 @@ uint64_t hn_bench_iters(const hn_bench_args_t *a, double base, uint64_t min);
 /* Seconds on the monotonic clock. */
 double hn_bench_now(void);
 
+/* Seconds since hn_bench_start. */
+double hn_bench_elapsed(void);
+
 /* Resident set size of this process in bytes (from /proc/self/statm). */
 uint64_t hn_bench_rss(void);
 
 /* Print `sample t=SECONDS rss=BYTES live=BYTES phase=LABEL` (t from hn_bench_start). */
 void hn_bench_sample(const char *phase, uint64_t live);
 
-/* Sleep for `seconds`, printing a sample every `every` seconds. */
-void hn_bench_idle(double seconds, double every, const char *phase, uint64_t live);
+/* Sleep for `seconds`, printing a sample every `every` seconds. Returns the seconds
+ * it took, so a memory test can report its busy time (elapsed minus idle). */
+double hn_bench_idle(double seconds, double every, const char *phase, uint64_t live);
 
 /* Call malloc_trim(0) if the allocator in use provides it (glibc's own trim is only
  * called when glibc is the allocator). Returns 1 if called, 0 if not; sets *who to the
  * library the function came from, or "none". */
 int hn_bench_trim(const char **who);
+
+/* Where the allocator has a report of its own (heron_stats_write, malloc_stats_print
+ * of jemalloc, mi_stats_print of mimalloc), write it to stderr: it says where the RSS
+ * that the memory tests measure went (in use, cached, free but resident, metadata). */
+void hn_bench_allocator_report(void);
 
 /* Allocation that exits with a message on failure (workloads never handle NULL). */
 void *hn_bench_xmalloc(size_t size);

@@ -92,6 +92,8 @@ uint64_t hn_bench_iters(const hn_bench_args_t *a, double base, uint64_t min) {
   return n < (double)min ? min : (uint64_t)n;
 }
 
+double hn_bench_elapsed(void) { return hn_bench_now() - start_time; }
+
 double hn_bench_now(void) {
   struct timespec ts;
   clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -115,8 +117,9 @@ void hn_bench_sample(const char *phase, uint64_t live) {
          (unsigned long long)hn_bench_rss(), (unsigned long long)live, phase);
 }
 
-void hn_bench_idle(double seconds, double every, const char *phase, uint64_t live) {
-  double end = hn_bench_now() + seconds;
+double hn_bench_idle(double seconds, double every, const char *phase, uint64_t live) {
+  double begin = hn_bench_now();
+  double end = begin + seconds;
   for (;;) {
     double left = end - hn_bench_now();
     if (left <= 0) break;
@@ -125,6 +128,7 @@ void hn_bench_idle(double seconds, double every, const char *phase, uint64_t liv
     nanosleep(&ts, NULL);
     hn_bench_sample(phase, live);
   }
+  return hn_bench_now() - begin;
 }
 
 int hn_bench_trim(const char **who) {
@@ -143,6 +147,30 @@ int hn_bench_trim(const char **who) {
   trim(0);
   *who = tinfo.dli_fname;
   return 1;
+}
+
+void hn_bench_allocator_report(void) {
+  fflush(stdout);
+  void *sym = dlsym(RTLD_DEFAULT, "heron_stats_write");
+  if (sym != NULL) {
+    void (*write_stats)(int, int);
+    memcpy(&write_stats, &sym, sizeof write_stats);
+    write_stats(2, 0);
+    return;
+  }
+  sym = dlsym(RTLD_DEFAULT, "mi_stats_print");
+  if (sym != NULL) {
+    void (*print)(void *);
+    memcpy(&print, &sym, sizeof print);
+    print(NULL);
+    return;
+  }
+  sym = dlsym(RTLD_DEFAULT, "malloc_stats_print");
+  if (sym != NULL) {
+    void (*print)(void *, void *, const char *);
+    memcpy(&print, &sym, sizeof print);
+    print(NULL, NULL, "gmdablxe"); /* the summary only: no per-bin, per-arena tables */
+  }
 }
 
 void *hn_bench_xmalloc(size_t size) {

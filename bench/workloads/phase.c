@@ -17,9 +17,10 @@
 #define MIB ((double)(1 << 20))
 #define FIRST_AT_SCALE_1 (1024 * MIB)
 #define SECOND_AT_SCALE_1 (100 * MIB)
-/* Idle at scale 1: "a few seconds", as a program between requests. jemalloc's decay
- * (10 s) would need longer, which is the point: RSS while idle is what users see. */
-#define IDLE_AT_SCALE_1 3.0
+/* Idle at scale 1: two seconds, a program between bursts of work (kept short so five
+ * allocators times six rounds fit the full run). jemalloc's decay (10 s) would need
+ * longer, which is the point: RSS while idle is what users see. */
+#define IDLE_AT_SCALE_1 2.0
 #define SAMPLE_EVERY 0.1
 
 typedef struct heap {
@@ -28,8 +29,17 @@ typedef struct heap {
   uint64_t bytes;
 } heap_t;
 
-static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt) {
+/* Samples while filling and freeing: one per this many bytes, so the picture shows
+ * the RSS curve and not just its end points. */
+#define SAMPLE_BYTES ((uint64_t)64 << 20)
+
+static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt, uint64_t base_live) {
+  uint64_t next_sample = h->bytes + SAMPLE_BYTES;
   while (h->bytes < target) {
+    if (h->bytes >= next_sample) {
+      hn_bench_sample(salt == 1 ? "fill" : "fill2", base_live + h->bytes);
+      next_sample += SAMPLE_BYTES;
+    }
     if (h->n == h->cap) {
       h->cap = h->cap ? h->cap * 2 : 4096;
       h->p = hn_bench_xrealloc(h->p, h->cap * sizeof *h->p);
@@ -42,8 +52,16 @@ static void fill(heap_t *h, uint64_t target, uint64_t *rng, int salt) {
   }
 }
 
-static void release(heap_t *h) {
-  for (size_t i = 0; i < h->n; i++) free(h->p[i]);
+/* Free every object of h. With sample set, print 16 samples along the way; the live
+ * bytes in them are estimated from the share of objects freed (sizes are not kept). */
+static void release(heap_t *h, uint64_t other_live, int sample) {
+  size_t step = h->n / 16 + 1;
+  for (size_t i = 0; i < h->n; i++) {
+    free(h->p[i]);
+    if (sample && (i + 1) % step == 0)
+      hn_bench_sample("free", other_live + (uint64_t)((double)h->bytes * (double)(h->n - i - 1) /
+                                                      (double)h->n));
+  }
   free(h->p);
   *h = (heap_t){0};
 }
@@ -54,32 +72,33 @@ int main(int argc, char **argv) {
   uint64_t rng = hn_rng_seed(700);
   heap_t first = {0}, second = {0};
   hn_bench_sample("start", 0);
-  fill(&first, (uint64_t)(FIRST_AT_SCALE_1 * a.scale), &rng, 1);
+  fill(&first, (uint64_t)(FIRST_AT_SCALE_1 * a.scale), &rng, 1, 0);
   hn_bench_sample("fill", first.bytes);
-  fill(&second, (uint64_t)(SECOND_AT_SCALE_1 * a.scale), &rng, 2);
+  fill(&second, (uint64_t)(SECOND_AT_SCALE_1 * a.scale), &rng, 2, first.bytes);
   uint64_t peak_live = first.bytes + second.bytes;
   hn_bench_sample("fill2", peak_live);
-  release(&first);
+  release(&first, second.bytes, 1);
   uint64_t live = second.bytes;
   uint64_t rss_free = hn_bench_rss();
   hn_bench_sample("free", live);
-  hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
+  double idled = hn_bench_idle(IDLE_AT_SCALE_1 * a.scale, SAMPLE_EVERY, "idle", live);
   uint64_t rss_idle = hn_bench_rss();
   const char *who;
   int trimmed = hn_bench_trim(&who);
   uint64_t rss_trim = hn_bench_rss();
   hn_bench_sample("trim", live);
+  hn_bench_allocator_report();
   /* The second phase is still in use: check it was not corrupted by the frees. */
   uint64_t bad = 0;
   for (size_t i = 0; i < second.n; i++) bad += second.p[i][0] != 2;
-  release(&second);
+  release(&second, 0, 0);
   if (bad != 0) {
     fprintf(stderr, "phase: error: %llu live objects corrupted\n", (unsigned long long)bad);
     return 1;
   }
-  hn_bench_result(" live=%llu peak_live=%llu rss_free=%llu rss_idle=%llu rss_trim=%llu"
+  hn_bench_result(" busy=%.6f live=%llu peak_live=%llu rss_free=%llu rss_idle=%llu rss_trim=%llu"
                   " ratio_free=%.3f ratio_idle=%.3f ratio_trim=%.3f trim=%s",
-                  (unsigned long long)live, (unsigned long long)peak_live,
+                  hn_bench_elapsed() - idled, (unsigned long long)live, (unsigned long long)peak_live,
                   (unsigned long long)rss_free, (unsigned long long)rss_idle,
                   (unsigned long long)rss_trim, (double)rss_free / (double)live,
                   (double)rss_idle / (double)live, (double)rss_trim / (double)live,
