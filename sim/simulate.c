@@ -368,6 +368,16 @@ static int assist(hn_sim *s, uint64_t bytes)
     if (s->alloc_credit >= 0)
         return 0;
     progress(s, s->now);
+    /* Go's assists report their time and update the limiter when its period is up.
+     * The model's assists are coarser (one per debt, not per 64 KiB), so it also
+     * updates when the assist time since the last update could have filled the
+     * bucket: otherwise one window of assists could run past a full bucket. */
+    if (hn_limiter_need_update(&s->limiter, s->now) ||
+        (s->assist_ns_window > 0 &&
+         s->assist_ns_window >= (double)(s->limiter.capacity - s->limiter.fill))) {
+        hn_limiter_update(&s->limiter, s->now, (int64_t)s->assist_ns_window, 0);
+        s->assist_ns_window = 0;
+    }
     hn_pacer_revise_in in = revise_in(s);
     hn_pacer_revise(&s->pacer, &in);
     hn_pacer_assist a = hn_pacer_assist_plan(&s->pacer, -s->alloc_credit,
@@ -383,6 +393,12 @@ static int assist(hn_sim *s, uint64_t bytes)
     if (a.scan_work > 0) {
         double left = s->scan_total - s->scan_done;
         double work = (double)a.scan_work < left ? (double)a.scan_work : left;
+        /* No more than the limiter's bucket has room for: Go's assists are many small
+         * ones, each asking the limiter first; one big one in the model must not run
+         * past the point where the bucket fills and the limiter would refuse. */
+        double room = (double)(s->limiter.capacity - s->limiter.fill) - s->assist_ns_window;
+        if (s->cfg.cost.mark_ns_per_byte > 0 && work * s->cfg.cost.mark_ns_per_byte > room)
+            work = room / s->cfg.cost.mark_ns_per_byte + HN_PACER_OVER_ASSIST_WORK;
         if (work < 0)
             work = 0;
         double ns = work * s->cfg.cost.mark_ns_per_byte;
