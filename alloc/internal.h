@@ -21,6 +21,7 @@ typedef struct hn_options {
   enum hn_os_release_how release; /* HERON_RELEASE=dontneed|free */
   unsigned retain_percent;        /* HERON_RETAIN: free resident pages kept, % of pages in use */
   size_t retain_min;              /* HERON_RETAIN_MIN: ... but at least this many bytes */
+  uint32_t decay_ms;              /* HERON_DECAY_MS: free pages younger than this are kept */
   int check;                      /* HERON_CHECK=1: strict checks, poisoning */
   int stats_at_exit;              /* HERON_STATS_AT_EXIT=1 */
 } hn_options_t;
