@@ -12,9 +12,10 @@
 
 hn_central_t hn_centrals[HN_NCLASSES];
 
-/* A transfer cache holds at most this many bytes per class, so caches of big objects
- * stay small (256 KiB: the footprint jemalloc's tcache allows a hot bin, about). */
-#define HN_TRANSFER_BYTES ((size_t)256 << 10)
+/* A transfer cache holds at most this many bytes per class, so that all of them
+ * together stay around 10 MiB even when every class is busy (128 KiB: 4 batches of
+ * 1 KiB objects, 64 of tiny ones), and malloc_trim empties them. */
+#define HN_TRANSFER_BYTES ((size_t)128 << 10)
 /* ... but at least two batches, so a producer and a consumer can still meet there. */
 #define HN_TRANSFER_MIN 2
 
@@ -74,6 +75,7 @@ static hn_span_t *grow_locked(hn_central_t *c, unsigned cl) {
     return NULL;
   }
   s->fastclass = (uint8_t)cl;
+  hn_pagemap_set_class(s, cl);
   c->nspans++;
   list_push(c, s);
   return s;
@@ -88,6 +90,7 @@ static void span_release_locked(hn_central_t *c, hn_span_t *s) {
     s->allocbits = NULL;
   }
   s->fastclass = 0;
+  hn_pagemap_set_class(s, 0);
   hn_pageheap_free(s);
 }
 

@@ -218,10 +218,8 @@ static void *aligned_alloc_impl(size_t align, size_t size) {
     pages = 1;
   hn_pageheap_lock();
   hn_span_t *s = hn_pageheap_alloc_locked(pages, align_pages, HN_SPAN_LARGE);
-  if (s) {
-    s->requested = size;
+  if (s)
     hn_pageheap_count_large_locked(1);
-  }
   hn_pageheap_unlock();
   if (!s) {
     errno = ENOMEM;

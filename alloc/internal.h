@@ -21,6 +21,7 @@ typedef struct hn_options {
   enum hn_os_release_how release; /* HERON_RELEASE=dontneed|free */
   unsigned retain_percent;        /* HERON_RETAIN: free resident pages kept, % of pages in use */
   size_t retain_min;              /* HERON_RETAIN_MIN: ... but at least this many bytes */
+  uint32_t decay_ms;              /* HERON_DECAY_MS: free pages younger than this are kept */
   int check;                      /* HERON_CHECK=1: strict checks, poisoning */
   int stats_at_exit;              /* HERON_STATS_AT_EXIT=1 */
 } hn_options_t;
@@ -41,7 +42,7 @@ static inline void hn_init(void) {
 
 /* Metadata: memory for heron's own records, never given back to the OS nor to malloc.
  * All functions take the metadata lock themselves (the innermost lock). */
-void *hn_meta_alloc(size_t size); /* zeroed, 64-byte aligned; NULL when the OS says no */
+void *hn_meta_alloc(size_t size); /* zeroed, 16-byte aligned; NULL when the OS says no */
 hn_span_t *hn_meta_span_new(void);
 void hn_meta_span_free(hn_span_t *s);
 uint64_t *hn_meta_bitmap_new(void); /* HN_MAX_OBJECTS bits, zeroed */

@@ -70,3 +70,9 @@ void hn_pagemap_mark_released_locked(uintptr_t first, uintptr_t n, int released)
     }
   }
 }
+
+void hn_pagemap_set_class(const hn_span_t *s, unsigned cl) {
+  uintptr_t first = s->start >> HN_PAGE_SHIFT;
+  for (uintptr_t p = first; p < first + s->npages; p++)
+    atomic_store_explicit(&leaf_of(p)->cls[p & (HN_PM_LEAF_LEN - 1)], (uint8_t)cl, memory_order_relaxed);
+}

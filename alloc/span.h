@@ -10,6 +10,9 @@
  * for every offset inside the span (the generator checks every one). Large spans have
  * divmagic 0, so every interior pointer maps to object 0.
  *
+ * 80 bytes: a free span and a span in use share the union, so a heap of 1-page spans
+ * spends 1 % of its size on span records.
+ *
  * Who writes what: the page heap (under its lock) owns start, npages, state, rb,
  * nreleased; the central list of the span's class (under its lock) owns freelist,
  * allocated, carved, next/prev of a small malloc span. fastclass, sizeclass, elemsize,
@@ -44,22 +47,28 @@ typedef struct hn_span {
   uint8_t sizeclass;    /* class of a small span (malloc or GC), else 0 */
   uint8_t state;        /* enum hn_span_state */
   uint8_t kind;         /* enum hn_span_kind */
-  uint32_t elemsize;    /* object size; npages * page for a large span */
+  uint32_t elemsize;    /* object size; npages * page for a large span (0 above 4 GiB) */
   uint32_t divmagic;    /* reciprocal of elemsize, 0 for a large span */
   uint16_t nelems;      /* objects in the span */
+  uint16_t allocated;   /* objects out of the span (held or cached) */
+  uint16_t carved;      /* objects cut from the span so far; the rest never touched */
   uint8_t noscan;       /* collector: objects hold no pointers */
   uint8_t zeroed;       /* large span carved from pages all released with DONTNEED */
-  uint32_t allocated;   /* objects out of the span (held or cached) */
-  uint32_t carved;      /* objects cut from the span so far; the rest never touched */
-  void *freelist;       /* objects returned to this span */
-  uint64_t *allocbits;  /* HERON_CHECK: bit set while the program holds the object */
-  uint64_t *markbits;   /* collector's mark bits, nelems bits */
-  void *gcdata;         /* collector's per-span data */
-  struct hn_span *next; /* central list of the class, or the metadata free list */
-  struct hn_span *prev;
-  RB_ENTRY(hn_span) rb; /* page heap: free spans by (npages, start) */
-  uint32_t nreleased;   /* free span: pages released to the OS */
-  size_t requested;     /* large span: bytes asked for */
+  union {
+    struct { /* a span in use */
+      void *freelist;       /* objects returned to this span */
+      struct hn_span *next; /* central list of the class, or the metadata free list */
+      struct hn_span *prev;
+      uint64_t *allocbits;  /* HERON_CHECK: bit set while the program holds the object */
+      uint64_t *markbits;   /* collector's mark bits, nelems bits */
+      void *gcdata;         /* collector's per-span data */
+    };
+    struct { /* a free span */
+      RB_ENTRY(hn_span) rb; /* page heap: free spans by (npages, start) */
+      uint32_t nreleased;   /* pages released to the OS */
+      uint32_t freed_ms;    /* when it (or the newest part merged into it) was freed */
+    };
+  };
 } hn_span_t;
 
 static inline uintptr_t hn_span_end(const hn_span_t *s) {

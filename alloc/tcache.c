@@ -49,9 +49,17 @@ void hn_threads_unlock(int child) {
     hn_unlock(&threads_lock);
 }
 
+/* A list holds up to two batches (so a thread that frees and mallocs around the
+ * boundary does not move a batch each time) but no more than HN_TCACHE_CLASS_BYTES
+ * beyond one batch: for big objects one batch is the list. */
+#define HN_TCACHE_CLASS_BYTES (64u << 10)
+
 static void set_max(hn_tcache_t *tc, int on) {
-  for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    tc->list[cl].max = on ? 2u * hn_class_batch[cl] : 0;
+  for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
+    uint32_t batch = hn_class_batch[cl], by_bytes = HN_TCACHE_CLASS_BYTES / hn_class_size[cl];
+    uint32_t max = 2 * batch < by_bytes ? 2 * batch : by_bytes;
+    tc->list[cl].max = on ? (max > batch ? max : batch) : 0;
+  }
 }
 
 static void tcache_setup(void) {
@@ -102,7 +110,7 @@ void hn_tcache_flush(void) {
 
 static void unlink_locked(hn_tcache_t *tc) {
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    dead_nalloc[cl] += tc->nalloc[cl];
+    dead_nalloc[cl] += tc->list[cl].nalloc;
   dead_requested += tc->requested;
   if (tc->prev)
     tc->prev->next = tc->next;
@@ -123,7 +131,7 @@ static void thread_exit(void *arg) {
   hn_lock(&threads_lock);
   unlink_locked(&hn_tc);
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++)
-    HN_STORE_RELAXED(hn_tc.nalloc[cl], 0);
+    HN_STORE_RELAXED(hn_tc.list[cl].nalloc, 0);
   HN_STORE_RELAXED(hn_tc.requested, 0);
   hn_unlock(&threads_lock);
 }
@@ -171,7 +179,7 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       hn_tclist_t *l = &hn_tc.list[cl];
       l->head = *(void **)head;
       HN_STORE_RELAXED(l->count, got - 1);
-      HN_STORE_RELAXED(hn_tc.nalloc[cl], hn_tc.nalloc[cl] + 1);
+      HN_STORE_RELAXED(l->nalloc, l->nalloc + 1);
       HN_STORE_RELAXED(hn_tc.requested, hn_tc.requested + n);
       return head;
     }
@@ -202,10 +210,8 @@ void *hn_malloc_large(size_t n, int *zeroed) {
   uintptr_t pages = (n + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
   hn_pageheap_lock();
   hn_span_t *s = hn_pageheap_alloc_locked(pages, 1, HN_SPAN_LARGE);
-  if (s) {
-    s->requested = n;
+  if (s)
     hn_pageheap_count_large_locked(1);
-  }
   hn_pageheap_unlock();
   if (!s) {
     errno = ENOMEM;
@@ -242,9 +248,10 @@ static void free_not_small(void *p) {
   hn_pageheap_unlock();
 }
 
-void hn_free_slow(void *p, hn_span_t *s) {
+void hn_free_slow(void *p) {
   if (!p)
     return;
+  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
   if (!s)
     hn_fatal("free(): invalid pointer (not allocated by heron, or already freed):", p);
   int saved = errno;
@@ -288,7 +295,7 @@ void hn_threads_sum_locked(hn_thread_sums_t *o) {
     o->threads++;
     for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
       o->cached[cl] += __atomic_load_n(&tc->list[cl].count, __ATOMIC_RELAXED);
-      o->nalloc[cl] += __atomic_load_n(&tc->nalloc[cl], __ATOMIC_RELAXED);
+      o->nalloc[cl] += __atomic_load_n(&tc->list[cl].nalloc, __ATOMIC_RELAXED);
     }
     o->requested += __atomic_load_n(&tc->requested, __ATOMIC_RELAXED);
   }

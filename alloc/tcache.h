@@ -23,9 +23,11 @@
 #include "alloc/sizeclass.h"
 
 typedef struct hn_tclist {
-  void *head;     /* free objects, linked through their first word */
-  uint32_t count; /* objects in the list */
-  uint32_t max;   /* a free that finds count == max drains a batch */
+  void *head;      /* free objects, linked through their first word */
+  uint32_t count;  /* objects in the list */
+  uint32_t max;    /* a free that finds count == max drains a batch */
+  uint64_t nalloc; /* objects of this class handed out by this thread */
+  uint64_t pad;    /* 32 bytes: an index is one shift */
 } hn_tclist_t;
 
 enum hn_tcache_state {
@@ -38,8 +40,7 @@ enum hn_tcache_state {
 
 typedef struct hn_tcache {
   hn_tclist_t list[HN_NCLASSES];
-  uint64_t nalloc[HN_NCLASSES]; /* objects handed out, per class */
-  uint64_t requested;           /* bytes asked for, since the thread started */
+  uint64_t requested; /* bytes asked for, since the thread started */
   int state;
   struct hn_tcache *next, *prev; /* all live caches (threads lock) */
 } hn_tcache_t;
@@ -48,9 +49,17 @@ extern __thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
 
 void *hn_malloc_refill(unsigned cl, size_t n);
 void *hn_malloc_large(size_t n, int *zeroed);
-void hn_free_slow(void *p, hn_span_t *s);
+void hn_free_slow(void *p);
 
 #define HN_STORE_RELAXED(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
+
+/* The calling thread's cache, its address computed once: without the empty asm GCC
+ * rebuilds the %fs-relative address before every store, a few instructions each. */
+static inline hn_tcache_t *hn_tcache_self(void) {
+  hn_tcache_t *tc = &hn_tc;
+  __asm__("" : "+r"(tc));
+  return tc;
+}
 
 static inline void *hn_malloc_inline(size_t n) {
   unsigned cl;
@@ -60,22 +69,27 @@ static inline void *hn_malloc_inline(size_t n) {
     cl = hn_size_to_class128[(n - HN_SMALL_LIMIT + HN_LARGE_STEP - 1) >> 7];
   else
     return hn_malloc_large(n, NULL);
-  hn_tclist_t *l = &hn_tc.list[cl];
+  hn_tcache_t *tc = hn_tcache_self();
+  hn_tclist_t *l = &tc->list[cl];
   void *p = l->head;
   if (HN_LIKELY(p != NULL)) {
+    uint32_t count = l->count;
+    uint64_t nalloc = l->nalloc, requested = tc->requested;
     l->head = *(void **)p;
-    HN_STORE_RELAXED(l->count, l->count - 1);
-    HN_STORE_RELAXED(hn_tc.nalloc[cl], hn_tc.nalloc[cl] + 1);
-    HN_STORE_RELAXED(hn_tc.requested, hn_tc.requested + n);
+    HN_STORE_RELAXED(l->count, count - 1);
+    HN_STORE_RELAXED(l->nalloc, nalloc + 1);
+    HN_STORE_RELAXED(tc->requested, requested + n);
     return p;
   }
   return hn_malloc_refill(cl, n);
 }
 
 static inline void hn_free_inline(void *p) {
-  hn_span_t *s = hn_pagemap_lookup((uintptr_t)p);
-  if (HN_LIKELY(s != NULL)) {
-    hn_tclist_t *l = &hn_tc.list[s->fastclass];
+  hn_pm_leaf_t *leaf = hn_pagemap_leaf((uintptr_t)p);
+  if (HN_LIKELY(leaf != NULL)) {
+    unsigned cl = atomic_load_explicit(&leaf->cls[hn_pagemap_index((uintptr_t)p)], memory_order_relaxed);
+    hn_tcache_t *tc = hn_tcache_self();
+    hn_tclist_t *l = &tc->list[cl];
     uint32_t c = l->count;
     if (HN_LIKELY(c < l->max)) {
       *(void **)p = l->head;
@@ -84,7 +98,7 @@ static inline void hn_free_inline(void *p) {
       return;
     }
   }
-  hn_free_slow(p, s);
+  hn_free_slow(p);
 }
 
 /* Give every object of the calling thread's cache back to the central lists. */

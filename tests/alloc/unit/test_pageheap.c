@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "alloc/internal.h"
@@ -118,6 +119,41 @@ static void test_release_and_zero(void **state) {
   hn_opt = saved;
 }
 
+/* Above the soft cap only runs free for HERON_DECAY_MS go; above twice the cap, any. */
+static void test_release_by_age(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 16 * PG;
+  hn_opt.decay_ms = 60000;
+  hn_span_t *a = hn_pageheap_alloc(24, 1, HN_SPAN_LARGE);
+  hn_span_t *sep1 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE); /* keep runs apart */
+  hn_span_t *b = hn_pageheap_alloc(40, 1, HN_SPAN_LARGE);
+  hn_span_t *sep2 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  hn_span_t *c = hn_pageheap_alloc(2, 1, HN_SPAN_LARGE);
+  hn_span_t *sep3 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  memset((void *)a->start, 1, 24 * PG);
+  memset((void *)b->start, 1, 40 * PG);
+  memset((void *)c->start, 1, 2 * PG);
+  hn_pageheap_free(a); /* 24 pages: above the cap, below twice: young, kept */
+  assert_int_equal(stats().free_resident, 24 * PG);
+  /* Once a is old, the next free above the cap releases it. */
+  hn_opt.decay_ms = 20;
+  struct timespec pause = {0, 60 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  hn_pageheap_free(c); /* 26 pages: a is old and goes; c is young and stays */
+  assert_int_equal(stats().free_resident, 2 * PG);
+  hn_opt.decay_ms = 60000;
+  hn_pageheap_free(b); /* 42 pages: above twice the cap: released regardless of age */
+  assert_true(stats().free_resident <= 16 * PG);
+  hn_pageheap_free(sep1);
+  hn_pageheap_free(sep2);
+  hn_pageheap_free(sep3);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
 static void test_huge_run_and_limits(void **state) {
   (void)state;
   /* Bigger than a reservation: gets its own. */
@@ -138,6 +174,7 @@ int main(void) {
       cmocka_unit_test(test_coalesce),
       cmocka_unit_test(test_alignment),
       cmocka_unit_test(test_release_and_zero),
+      cmocka_unit_test(test_release_by_age),
       cmocka_unit_test(test_huge_run_and_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
