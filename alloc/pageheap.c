@@ -34,6 +34,7 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/tree.h>
 #include <time.h>
 
 #include "alloc/internal.h"
