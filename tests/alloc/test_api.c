@@ -97,14 +97,21 @@ static void realloc_null_is_malloc(void **state) {
   }
 }
 
-/* glibc frees the object and returns NULL. */
+/* glibc frees the object and returns NULL; heron's in_use shows the object gone. */
 static void realloc_zero_frees(void **state) {
   const api_t *a = api_of(state);
   size_t i;
   for (i = 0; i < N_BOUNDARY; i++) {
-    void *p = a->malloc(boundary_sizes[i]);
+    heron_stats_t before, after;
+    void *p;
+    heron_stats_get(&before);
+    p = a->malloc(boundary_sizes[i]);
     assert_non_null(p);
     assert_null(a->realloc(p, 0));
+    heron_stats_get(&after);
+    if (after.in_use != before.in_use)
+      fail_msg("realloc(malloc(%zu), 0): in_use %llu -> %llu", boundary_sizes[i],
+               (unsigned long long)before.in_use, (unsigned long long)after.in_use);
   }
 }
 
