@@ -3,8 +3,9 @@
  *
  * One pass over the trace with a live set: event counts by kind, threads, duration,
  * bytes and objects allocated, peak live bytes and objects (and when), what is still
- * live at the end, the file's bytes per event, and log2 histograms of request sizes
- * and of object lifetimes. The fields are one X-macro list, which makes the struct,
+ * live at the end, the file's bytes per event, log2 histograms of request sizes and of
+ * object lifetimes, and, for traces with call sites, the sites that allocated the most
+ * bytes, named as FILE+OFFSET from the executable mappings the header lists. The fields are one X-macro list, which makes the struct,
  * the text report and the JSON, so they cannot drift apart. A free of an object that
  * is not live makes the trace corrupt (exit 1), as docs/trace-format.md states.
  */
@@ -44,6 +45,7 @@ enum field_kind { F_COUNT, F_BYTES, F_NS };
 
 #define SIZE_BUCKETS 49 /* sizes up to 2^48 (HN_TRACE_SIZE_MAX) */
 #define LIFE_BUCKETS 64
+#define TOP_SITES 10    /* call sites listed, as pprof's `top` does */
 
 struct info {
 #define X(name, kind, label) uint64_t name;
@@ -52,7 +54,55 @@ struct info {
     uint64_t size_hist[SIZE_BUCKETS];     /* objects by ceil(log2(size)) */
     uint64_t size_hist_bytes[SIZE_BUCKETS];
     uint64_t life_hist[LIFE_BUCKETS];     /* freed objects by floor(log2(lifetime ns)) */
+    hn_u64map sites;                      /* call site -> (objects, bytes), with call sites */
+    hn_u64map_slot top[TOP_SITES];        /* the sites with the most bytes, most first */
+    unsigned ntop;
 };
+
+/* Keeps the TOP_SITES sites with the most bytes, in order. */
+static void rank_sites(struct info *in)
+{
+    in->ntop = 0;
+    for (uint64_t i = 0; in->sites.slots && i <= in->sites.mask; i++) {
+        hn_u64map_slot s = in->sites.slots[i];
+        if (!s.key)
+            continue;
+        unsigned k = in->ntop < TOP_SITES ? in->ntop++ : TOP_SITES;
+        while (k > 0 && in->top[k - 1].b < s.b) {
+            if (k < TOP_SITES)
+                in->top[k] = in->top[k - 1];
+            k--;
+        }
+        if (k < TOP_SITES)
+            in->top[k] = s;
+    }
+}
+
+/* Names a call site as FILE+0xOFFSET using the header's "maps" lines
+ * ("START-END OFFSET PATH"); the bare address when no mapping holds it. */
+static void name_site(const hn_trace_reader *r, uint64_t site, char *buf, size_t len)
+{
+    const char *maps = hn_trace_meta_get(r, "maps");
+    snprintf(buf, len, "0x%" PRIx64, site);
+    for (const char *line = maps; line && *line;) {
+        unsigned long long lo, hi, off;
+        int path_at = 0;
+        if (sscanf(line, "%llx-%llx %llx %n", &lo, &hi, &off, &path_at) == 3 && path_at &&
+            site >= lo && site < hi) {
+            const char *path = line + path_at, *end = strchr(path, '\n');
+            int plen = (int)(end ? end - path : (long)strlen(path));
+            const char *slash = memrchr(path, '/', (size_t)plen);
+            if (slash) {
+                plen -= (int)(slash + 1 - path);
+                path = slash + 1;
+            }
+            snprintf(buf, len, "%.*s+0x%llx", plen, path, site - lo + off);
+            return;
+        }
+        line = strchr(line, '\n');
+        line = line ? line + 1 : NULL;
+    }
+}
 
 static unsigned log2_ceil(uint64_t v)
 {
@@ -83,6 +133,12 @@ static int scan(const char *path, struct info *in, hn_trace_reader **out)
         return 1;
     }
     hn_liveset live;
+    if ((hn_trace_reader_header(r)->flags & HN_TRACE_F_CALLSITES) &&
+        hn_u64map_init(&in->sites) < 0) {
+        hn_gcsim_error("%s: out of memory", path);
+        hn_trace_reader_close(r);
+        return 1;
+    }
     if (hn_liveset_init(&live) < 0) {
         hn_gcsim_error("%s: out of memory", path);
         hn_trace_reader_close(r);
@@ -110,6 +166,17 @@ static int scan(const char *path, struct info *in, hn_trace_reader **out)
         }
         if (ev.kind != HN_EV_FREE) {
             note_alloc(in, ev.size);
+            if (ev.callsite && in->sites.slots) {
+                hn_u64map_slot *site = hn_u64map_find(&in->sites, ev.callsite);
+                if (site) {
+                    site->a++;
+                    site->b += ev.size;
+                } else if (hn_u64map_insert(&in->sites, ev.callsite, 1, ev.size) < 0) {
+                    hn_gcsim_error("%s: out of memory", path);
+                    rc = -2;
+                    break;
+                }
+            }
             if (hn_liveset_add(&live, ev.id, ev.size, ev.time_ns) < 0) {
                 hn_gcsim_error("%s: out of memory", path);
                 rc = -2;
@@ -131,6 +198,8 @@ static int scan(const char *path, struct info *in, hn_trace_reader **out)
     in->chunks = r->chunk == UINT64_MAX ? 0 : r->chunk + (r->state == HN_TR_END && !r->warning[0]);
     in->file_bytes = hn_trace_reader_bytes(r);
     hn_liveset_destroy(&live);
+    rank_sites(in);
+    hn_u64map_destroy(&in->sites);
     if (rc == -1)
         hn_gcsim_error("%s", hn_trace_reader_error(r));
     else if (rc == 0 && hn_trace_reader_warning(r))
@@ -217,6 +286,17 @@ static void print_text(const char *path, const hn_trace_reader *r, const struct 
     }
     printf("  never freed    %12" PRIu64 " %5.1f%%\n", in->live_objects_at_end,
            in->objects ? 100.0 * (double)in->live_objects_at_end / (double)in->objects : 0.0);
+    if (!in->ntop)
+        return;
+    printf("\ncall sites allocating the most bytes:\n");
+    for (unsigned i = 0; i < in->ntop; i++) {
+        char b[48], where[160];
+        name_site(r, in->top[i].key, where, sizeof where);
+        printf("  %10s %5.1f%% %12" PRIu64 " objects  %s\n",
+               hn_fmt_size(b, sizeof b, (double)in->top[i].b),
+               in->bytes_allocated ? 100.0 * (double)in->top[i].b / (double)in->bytes_allocated : 0.0,
+               in->top[i].a, where);
+    }
 }
 
 static void json_str(const char *s)
@@ -257,6 +337,14 @@ static void print_json(const char *path, const hn_trace_reader *r, const struct 
     printf("], \"lifetime_hist_log2_ns\": [");
     for (int i = 0; i < LIFE_BUCKETS; i++)
         printf("%s%" PRIu64, i ? ", " : "", in->life_hist[i]);
+    printf("], \"top_callsites\": [");
+    for (unsigned i = 0; i < in->ntop; i++) {
+        char where[160];
+        name_site(r, in->top[i].key, where, sizeof where);
+        printf("%s{\"site\": \"0x%" PRIx64 "\", \"where\": ", i ? ", " : "", in->top[i].key);
+        json_str(where);
+        printf(", \"objects\": %" PRIu64 ", \"bytes\": %" PRIu64 "}", in->top[i].a, in->top[i].b);
+    }
     printf("]}%s\n", more ? "," : "");
 }
 

@@ -75,6 +75,12 @@ static unsigned char chunk_buf[HN_TRACE_WRITER_BUF];
 static char path_buf[PATH_MAX + 64];
 static char exe_buf[PATH_MAX];
 static char args_buf[ARGS_MAX];
+/* /proc/self/maps as read, and its executable mappings as kept in the header: python's
+ * maps run to about 30 KiB, the executable lines of it to about 3 KiB. */
+#define MAPS_RAW_MAX (256 * 1024)
+#define MAPS_MAX (32 * 1024)
+static char maps_raw[MAPS_RAW_MAX];
+static char maps_buf[MAPS_MAX];
 
 static void *(*real_malloc)(size_t);
 static void (*real_free)(void *);
@@ -105,10 +111,11 @@ static char *put_dec(char *p, uint64_t v)
     return p;
 }
 
-static void say(const char *a, const char *b, const char *c)
+/* One line on stderr from up to four parts (NULL ones skipped), without allocating. */
+static void say(const char *a, const char *b, const char *c, const char *d)
 {
-    const char *parts[] = {"heron-record: ", a, b, c, "\n"};
-    for (size_t i = 0; i < 5; i++)
+    const char *parts[] = {"heron-record: ", a, b, c, d, "\n"};
+    for (size_t i = 0; i < 6; i++)
         if (parts[i] && write(2, parts[i], strlen(parts[i])) < 0)
             return;
 }
@@ -161,7 +168,7 @@ static void resolve(void)
     hn_rec_busy--;
     if (!real_malloc || !real_free || !real_calloc || !real_realloc || !real_posix_memalign ||
         !real_usable) {
-        say("cannot find the C library's malloc with dlsym(RTLD_NEXT)", NULL, NULL);
+        say("cannot find the C library's malloc with dlsym(RTLD_NEXT)", NULL, NULL, NULL);
         abort();
     }
 }
@@ -185,6 +192,51 @@ static void read_cmdline(void)
     args_buf[n] = 0;
     ssize_t m = readlink("/proc/self/exe", exe_buf, sizeof exe_buf - 1);
     exe_buf[m > 0 ? m : 0] = 0;
+}
+
+/* Keeps the executable, file-backed lines of /proc/self/maps in maps_buf as
+ * "START-END OFFSET PATH" lines, so call sites can be named as PATH+OFFSET later. */
+static void read_maps(void)
+{
+    size_t got = 0, out = 0;
+    int fd = open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+    maps_buf[0] = 0;
+    if (fd < 0)
+        return;
+    for (;;) {
+        ssize_t n = read(fd, maps_raw + got, sizeof maps_raw - 1 - got);
+        if (n <= 0)
+            break;
+        got += (size_t)n;
+    }
+    close(fd);
+    maps_raw[got] = 0;
+    for (char *line = maps_raw; *line;) {
+        char *end = strchr(line, '\n');
+        if (!end)
+            end = line + strlen(line);
+        char *perms = memchr(line, ' ', (size_t)(end - line));
+        char *path = memchr(line, '/', (size_t)(end - line));
+        if (perms && path && perms + 3 < end && perms[3] == 'x') {
+            char *offset = perms + 6; /* "r-xp " then the offset */
+            char *offset_end = memchr(offset, ' ', (size_t)(end - offset));
+            size_t range = (size_t)(perms - line), olen = offset_end ? (size_t)(offset_end - offset) : 0;
+            size_t plen = (size_t)(end - path);
+            if (olen && out + range + olen + plen + 3 < sizeof maps_buf) {
+                memcpy(maps_buf + out, line, range);
+                out += range;
+                maps_buf[out++] = ' ';
+                memcpy(maps_buf + out, offset, olen);
+                out += olen;
+                maps_buf[out++] = ' ';
+                memcpy(maps_buf + out, path, plen);
+                out += plen;
+                maps_buf[out++] = '\n';
+            }
+        }
+        line = *end ? end + 1 : end;
+    }
+    maps_buf[out] = 0;
 }
 
 /* Opens this image's output file (see 5. above); -1 if none is to be written. */
@@ -235,7 +287,7 @@ void hn_rec_start_locked(pid_t parent)
 
     int fd = open_output(out, parent);
     if (fd < 0) {
-        say("cannot create the trace for ", out, strerror(errno));
+        say("cannot create ", out, ": ", strerror(errno));
         return;
     }
     char pid_s[24], ppid_s[24], start_s[24];
@@ -246,16 +298,19 @@ void hn_rec_start_locked(pid_t parent)
     put_dec(pid_s, (uint64_t)hn_rec.pid);
     put_dec(ppid_s, (uint64_t)(parent ? parent : hn_rec.pid != hn_rec.root ? getppid() : 0));
     read_cmdline();
+    if (hn_rec.callsites)
+        read_maps();
     hn_trace_meta meta[] = {
         {"generator", RECORDER_VERSION}, {"program", exe_buf}, {"args", args_buf},
         {"clock", "CLOCK_MONOTONIC"}, {"start_unix_ns", start_s}, {"pid", pid_s},
-        {"parent_pid", ppid_s}, {"fork", hn_rec.follow ? "follow" : "ignore"},
+        {"fork", hn_rec.follow ? "follow" : "ignore"}, {"maps", maps_buf},
+        {"parent_pid", ppid_s}, /* last: */
     };
     hn_trace_writer_init(&hn_rec.w, fd, hn_rec.callsites ? HN_TRACE_F_CALLSITES : 0, chunk_buf,
                          sizeof chunk_buf);
-    size_t nmeta = sizeof meta / sizeof meta[0] - (ppid_s[0] == '0');
+    size_t nmeta = sizeof meta / sizeof meta[0] - (ppid_s[0] == '0'); /* no parent: leave it out */
     if (hn_trace_write_header(&hn_rec.w, meta, nmeta) < 0) {
-        say("cannot write the trace: ", strerror(hn_rec.w.err), NULL);
+        say("cannot write ", out, ": ", strerror(hn_rec.w.err));
         close(fd);
         return;
     }
@@ -276,7 +331,7 @@ void hn_rec_finish_locked(void)
 /* Stops recording after a failure; caller holds the lock. */
 static void fail_locked(const char *what)
 {
-    say(what, "; recording stops here", NULL);
+    say(what, "; recording stops here", NULL, NULL);
     hn_rec_finish_locked();
 }
 

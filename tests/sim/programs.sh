@@ -71,6 +71,8 @@ expect_ge "mt reallocs" "$(field "$dir/mt.trace" reallocs)" $((2 * 4 * 2000))
 import json, sys
 d = json.load(sys.stdin)
 assert d["callsites"] is True, "no call sites"
+# the sites that allocated most are in mt_alloc itself, named from the maps in the header
+assert any(s["where"].startswith("mt_alloc+") for s in d["top_callsites"]), d["top_callsites"]
 # every object the program allocated and freed: at most a few left live (libc, stdio)
 assert d["live_objects_at_end"] < 50, d["live_objects_at_end"]' || fail "mt trace content"
 

@@ -2,7 +2,8 @@
  * test_trace.c: unit tests of trace.bin: CRC-32C, varints, the writer and reader round
  * trip, and the reader's answer to every kind of damage (cut short, bit flips, foreign
  * files, hand-made bad events), with the exact messages docs/trace-format.md lists.
- * Also the size, duration and rate parsers, and the hash map under the live set.
+ * The committed traces re-encoded byte for byte. Also the size, duration and rate
+ * parsers, and the hash map under the live set.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/mman.h>
 #include <unistd.h>
 
@@ -512,6 +514,66 @@ static void test_bad_events(void **state)
     assert_string_equal(msg, "t.bin: header: unknown flags 0x8");
 }
 
+/* Reads a committed trace (recorded or generated) and writes its events again through the
+ * writer: the chunks must come out byte for byte as they were, so every event was read
+ * back exactly as written. The source root comes from the environment (meson sets it). */
+static void reencode(const char *rel)
+{
+    const char *root = getenv("HN_SOURCE_ROOT");
+    char path[4096], err[HN_TRACE_ERR_LEN];
+    assert_non_null(root);
+    snprintf(path, sizeof path, "%s/%s", root, rel);
+    hn_trace_reader *r = hn_trace_reader_open(path, err);
+    if (!r)
+        fail_msg("%s", err);
+    const hn_trace_header *h = hn_trace_reader_header(r);
+    hn_trace_meta meta[HN_TRACE_META_KEYS];
+    for (size_t i = 0; i < h->nmeta; i++)
+        meta[i] = (hn_trace_meta){h->keys[i], h->values[i]};
+    int fd = memfile(NULL, 0);
+    static unsigned char buf[HN_TRACE_WRITER_BUF];
+    hn_trace_writer w;
+    hn_trace_writer_init(&w, fd, h->flags, buf, sizeof buf);
+    assert_int_equal(hn_trace_write_header(&w, meta, h->nmeta), 0);
+    hn_trace_event ev = {0};
+    int rc;
+    while ((rc = hn_trace_next(r, &ev)) > 0) {
+        if (ev.kind == HN_EV_FREE)
+            hn_trace_put_free(&w, ev.time_ns, ev.thread, ev.id);
+        else if (ev.kind == HN_EV_REALLOC)
+            assert_true(hn_trace_put_realloc(&w, ev.time_ns, ev.thread, ev.old_id, ev.size,
+                                             ev.callsite) == ev.id);
+        else
+            assert_true(hn_trace_put_alloc(&w, ev.kind, ev.time_ns, ev.thread, ev.size,
+                                           ev.align_log2, ev.callsite) == ev.id);
+    }
+    assert_int_equal(rc, 0);
+    assert_null(hn_trace_reader_warning(r));
+    assert_int_equal(hn_trace_writer_finish(&w), 0);
+    hn_trace_reader_close(r);
+
+    size_t len, orig_len;
+    unsigned char *again = slurp(fd, &len);
+    close(fd);
+    int ofd = open(path, O_RDONLY);
+    assert_true(ofd >= 0);
+    unsigned char *orig = slurp(ofd, &orig_len);
+    close(ofd);
+    assert_true(len == orig_len);
+    assert_memory_equal(again, orig, len);
+    free(again);
+    free(orig);
+}
+
+static void test_reencode_shipped_traces(void **state)
+{
+    (void)state;
+    reencode("sim/traces/python-json.trace");
+    reencode("sim/traces/sqlite.trace");
+    reencode("sim/traces/steady-small.trace");
+    reencode("tests/sim/fuzz/corpus/ls-callsites.trace");
+}
+
 /* ---- units ---- */
 
 static void test_sizes(void **state)
@@ -628,6 +690,7 @@ int main(void)
         cmocka_unit_test(test_bit_flips),
         cmocka_unit_test(test_foreign_files),
         cmocka_unit_test(test_bad_events),
+        cmocka_unit_test(test_reencode_shipped_traces),
         cmocka_unit_test(test_sizes),
         cmocka_unit_test(test_durations_and_rates),
         cmocka_unit_test(test_liveset),
