@@ -21,6 +21,7 @@
 #include "gc/pacer.h"
 #include "gc/settings.h"
 #include "sim/gcsim.h"
+#include "sim/replay.h"
 #include "sim/report.h"
 #include "sim/simulate.h"
 #include "sim/trace_read.h"
@@ -33,7 +34,7 @@
 enum {
     OPT_GOGC = 256, OPT_GOMEMLIMIT, OPT_PROCS, OPT_GCTRACE, OPT_CSV, OPT_JSON, OPT_SVG,
     OPT_HTML, OPT_COST, OPT_REPLAY, OPT_ALLOCATOR, OPT_BENCH, OPT_PROGRESS, OPT_NO_PROGRESS,
-    OPT_HELP,
+    OPT_HELP, OPT_MODEL,
 };
 
 static const struct option long_opts[] = {
@@ -52,6 +53,7 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, OPT_HELP},
+    {"model", required_argument, NULL, OPT_MODEL},
     {NULL, 0, NULL, 0},
 };
 
@@ -65,6 +67,8 @@ static const char usage_text[] =
     "  --cost=default|FILE      cost model: the compiled-in defaults, or a calibration\n"
     "                           file (default: $XDG_CONFIG_HOME/heron/gcsim-calibration\n"
     "                           when `gcsim calibrate` wrote it, else the defaults)\n"
+    "  --model=concurrent|stw   the collector modelled: Go's concurrent cycle (default),\n"
+    "                           or stop-the-world as heron's collector is today\n"
     "  --gctrace                one GODEBUG=gctrace=1 line per cycle on stdout\n"
     "  --csv=FILE, --json=FILE  time series: t, heap, goal, live, RSS, cycles\n"
     "  --svg=FILE, --html=FILE  picture of heap, goal, live heap and RSS over time\n"
@@ -85,6 +89,7 @@ struct opts {
     const char *replay;
     const char *allocators;
     bool bench;
+    bool stw;
     int progress; /* -1 auto */
     const char *trace;
 };
@@ -172,6 +177,14 @@ static int parse(struct opts *o, int argc, char **argv)
             break;
         case OPT_ALLOCATOR: o->allocators = optarg; break;
         case OPT_BENCH: o->bench = true; break;
+        case OPT_MODEL:
+            if (strcmp(optarg, "stw") == 0) {
+                o->stw = true;
+            } else if (strcmp(optarg, "concurrent") != 0) {
+                hn_gcsim_error("--model=%s: expected concurrent or stw", optarg);
+                return 2;
+            }
+            break;
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_NO_PROGRESS: o->progress = 0; break;
         case 'h':
@@ -382,6 +395,13 @@ int hn_cmd_sim(int argc, char **argv)
     if (rc)
         return rc;
 
+    if (o.replay && strcmp(o.replay, "malloc") == 0)
+        return hn_replay_malloc(o.trace, o.allocators, o.csv);
+    if (o.replay && o.memory_limit != HN_PACER_NO_LIMIT) {
+        hn_gcsim_error("--replay=gc: heron's collector has no memory limit; drop --gomemlimit");
+        return 2;
+    }
+
     hn_sim_config cfg = {0};
     if (load_cost(&o, &cfg.cost))
         return 1;
@@ -389,6 +409,7 @@ int hn_cmd_sim(int argc, char **argv)
     cfg.procs = o.procs;
     cfg.gctrace = o.gctrace ? stdout : NULL;
     cfg.series = o.csv || o.json || o.svg || o.html;
+    cfg.stw = o.stw;
 
     struct progress pg = {0};
     pg.on = o.progress == 1 || (o.progress == -1 && isatty(2));
@@ -398,7 +419,7 @@ int hn_cmd_sim(int argc, char **argv)
     else
         pg.on = pg.on && o.progress == 1;
 
-    size_t nruns = o.ngogc;
+    size_t nruns = o.ngogc * (o.replay ? 2 : 1);
     hn_sim *sims = calloc(o.ngogc, sizeof *sims);
     hn_run *runs = calloc(nruns, sizeof *runs);
     if (!sims || !runs) {
@@ -413,9 +434,12 @@ int hn_cmd_sim(int argc, char **argv)
     for (size_t i = 0; i < o.ngogc; i++) {
         cfg.gogc = o.gogc[i];
         hn_run *run = &runs[i];
-        hn_report_gogc(run->label, sizeof run->label, cfg.gogc);
-        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s", run->label,
-                 hn_report_limit(lim, sizeof lim, cfg.memory_limit));
+        char gogc[32];
+        hn_report_gogc(gogc, sizeof gogc, cfg.gogc);
+        snprintf(run->label, sizeof run->label, "%s%s", o.stw ? "stw " : "", gogc);
+        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s%s", gogc,
+                 hn_report_limit(lim, sizeof lim, cfg.memory_limit),
+                 o.stw ? " (stop-the-world model)" : "");
         pg.label = run->label;
         if (o.gctrace && o.ngogc > 1)
             printf("# %s\n", run->setting);
@@ -432,6 +456,13 @@ int hn_cmd_sim(int argc, char **argv)
         if (o.bench)
             fprintf(stderr, "gcsim: %s: %.0f events in %.3f s of CPU: %.1f million events/s\n",
                     run->label, run->sum.events, secs, run->sum.events / secs / 1e6);
+    }
+    /* Each replay beside its simulation: GOGC=50, gc GOGC=50, GOGC=100, ... */
+    if (rc == 0 && o.replay) {
+        for (size_t i = o.ngogc; i-- > 0;)
+            runs[2 * i] = runs[i];
+        for (size_t i = 0; i < o.ngogc && rc == 0; i++)
+            rc = hn_replay_gc(o.trace, o.gogc[i], o.procs, &runs[2 * i + 1]);
     }
     if (rc == 0) {
         printf("gcsim: %s, cost model: %s\n", o.trace, cfg.cost.source);

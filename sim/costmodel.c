@@ -6,9 +6,10 @@
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.912
+ *   mark_ns_per_object 80.5
  *   sweep_ns_per_span 148.2
  *
- * Every name must be known and every value a finite non-negative number; all three
+ * Every name must be known and every value a finite non-negative number; all four
  * must be present. A file that breaks these rules is an error, not silently ignored:
  * a user who calibrated expects the calibration to be used.
  */
@@ -25,6 +26,7 @@ void hn_cost_defaults(hn_cost *c)
 {
     c->pause_ns = HN_COST_DEFAULT_PAUSE_NS;
     c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
+    c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
 }
@@ -86,6 +88,9 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         } else if (strcmp(name, "sweep_ns_per_span") == 0) {
             n.sweep_ns_per_span = v;
             seen |= 4;
+        } else if (strcmp(name, "mark_ns_per_object") == 0) {
+            n.mark_ns_per_object = v;
+            seen |= 8;
         } else {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
             rc = -1;
@@ -93,9 +98,9 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         }
     }
     fclose(f);
-    if (rc == 1 && seen != 7) {
-        snprintf(err, HN_COST_ERR_LEN,
-                 "%s: needs pause_ns, mark_ns_per_byte and sweep_ns_per_span", path);
+    if (rc == 1 && seen != 15) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
+                 "mark_ns_per_object and sweep_ns_per_span", path);
         rc = -1;
     }
     if (rc == 1) {
@@ -132,8 +137,10 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "# %s\npause_ns %.1f\nmark_ns_per_byte %.4f\nsweep_ns_per_span %.2f\n",
-            comment, c->pause_ns, c->mark_ns_per_byte, c->sweep_ns_per_span);
+    fprintf(f, "# %s\npause_ns %.1f\nmark_ns_per_byte %.4f\nmark_ns_per_object %.2f\n"
+               "sweep_ns_per_span %.2f\n",
+            comment, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
+            c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

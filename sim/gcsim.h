@@ -15,6 +15,8 @@ int hn_cmd_info(int argc, char **argv);
 int hn_cmd_gen(int argc, char **argv);
 /* The default command: simulate (cmd_sim.c). */
 int hn_cmd_sim(int argc, char **argv);
+/* Measures the cost model on this machine (calibrate.c). */
+int hn_cmd_calibrate(int argc, char **argv);
 
 __attribute__((format(printf, 1, 2))) void hn_gcsim_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void hn_gcsim_warn(const char *fmt, ...);

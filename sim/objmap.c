@@ -82,5 +82,8 @@ void hn_objmap_remove_slot(hn_objmap *m, hn_objmap_slot *s)
         }
     }
     m->slots[i].key = 0;
+    /* Cleared too: the collector's replay scans the slots conservatively, and a stale
+     * pointer there would keep a freed object alive. */
+    m->slots[i].val = 0;
     m->count--;
 }

@@ -6,6 +6,7 @@
  *   - the heap as a shaded band between its lowest and highest value in each time
  *     bucket (the saw-tooth of allocation and sweeping), outlined at the top;
  *   - the heap goal (dashed), the live heap found by the last mark, and RSS;
+ *   - GOMEMLIMIT as a dotted line, when one is set and near the curves;
  *   - a short tick under the plot where each cycle started (a histogram of starts
  *     when there are too many cycles to tell apart).
  * Axes have rounded ticks (1, 2, 5 times a power of ten) with units. The SVG uses no
@@ -14,6 +15,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,7 +26,7 @@
 #define W 960        /* picture width, pixels */
 #define PANEL_H 340  /* height of one run's panel */
 #define ML 80        /* margins around the plot area: left (y labels) */
-#define MR 150       /* right (legend) */
+#define MR 170       /* right (legend) */
 #define MT 40        /* top (title) */
 #define MB 56        /* bottom (x labels, cycle ticks) */
 /* Above this many cycles, individual cycle ticks would merge: draw a histogram. */
@@ -34,6 +36,7 @@ static const char *const C_HEAP = "#1f77b4";
 static const char *const C_GOAL = "#ff7f0e";
 static const char *const C_LIVE = "#2ca02c";
 static const char *const C_RSS = "#d62728";
+static const char *const C_LIMIT = "#7f7f7f";
 
 /* A round step near range / want: 1, 2 or 5 times a power of ten. */
 static double nice_step(double range, int want)
@@ -136,6 +139,10 @@ static void panel(FILE *f, const hn_run *r, double top, double tmax_all)
         if (g > ymax && g < hmax * 1.5)
             ymax = g;
     }
+    /* The memory limit is drawn when it is within reach of the curves. */
+    bool limit = r->memory_limit != HN_PACER_NO_LIMIT && (double)r->memory_limit < hmax * 1.5;
+    if (limit && (double)r->memory_limit > ymax)
+        ymax = (double)r->memory_limit;
     if (ymax <= 0)
         ymax = 1;
     fr.ymax = ymax * 1.05;
@@ -176,6 +183,11 @@ static void panel(FILE *f, const hn_run *r, double top, double tmax_all)
     line(f, &fr, s, 1, C_GOAL, "stroke-dasharray='6 4'");
     line(f, &fr, s, 2, C_LIVE, "");
     line(f, &fr, s, 0, C_HEAP, "");
+    if (limit)
+        fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
+                   "stroke-width='1.5' stroke-dasharray='2 3'/>\n",
+                fr.x0, py(&fr, (double)r->memory_limit), fr.x0 + fr.w,
+                py(&fr, (double)r->memory_limit), C_LIMIT);
 
     /* Cycle marks under the plot. */
     double ybase = fr.y0 + fr.h;
@@ -203,14 +215,16 @@ static void panel(FILE *f, const hn_run *r, double top, double tmax_all)
 
     /* Legend. */
     static const char *const names[] = {"heap (band: min-max)", "heap goal", "live heap",
-                                        "RSS"};
-    const char *colors[] = {C_HEAP, C_GOAL, C_LIVE, C_RSS};
-    for (int i = 0; i < 4; i++) {
+                                        "RSS", "GOMEMLIMIT"};
+    const char *colors[] = {C_HEAP, C_GOAL, C_LIVE, C_RSS, C_LIMIT};
+    int nlegend = r->memory_limit != HN_PACER_NO_LIMIT ? 5 : 4;
+    for (int i = 0; i < nlegend; i++) {
         double y = fr.y0 + 12 + i * 20;
         double x = fr.x0 + fr.w + 12;
         fprintf(f, "<line x1='%.1f' y1='%.1f' x2='%.1f' y2='%.1f' stroke='%s' "
                    "stroke-width='2'%s/>\n",
-                x, y, x + 22, y, colors[i], i == 1 ? " stroke-dasharray='6 4'" : "");
+                x, y, x + 22, y, colors[i],
+                i == 1 ? " stroke-dasharray='6 4'" : i == 4 ? " stroke-dasharray='2 3'" : "");
         fprintf(f, "<text x='%.1f' y='%.1f' font-size='11'>%s</text>\n", x + 28, y + 4,
                 names[i]);
     }

@@ -56,7 +56,7 @@ static const struct row rows[] = {
     {"  assists", F_PCT, OFF(assist_cpu_ns), true},
     {"  background mark", F_PCT, OFF(background_cpu_ns), true},
     {"  pauses", F_PCT, OFF(pause_cpu_ns), false},
-    {"  sweep", F_PCT, OFF(sweep_cpu_ns), true},
+    {"  sweep", F_PCT, OFF(sweep_cpu_ns), false},
     {"STW pauses", F_COUNT, OFF(pauses), false},
     {"  mean pause", F_DUR, OFF(pause_total_ns), false},
     {"  max pause", F_DUR, OFF(pause_max_ns), false},

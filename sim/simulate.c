@@ -13,7 +13,8 @@
  *      freed so far is "condemned": this mark will not reach it.
  *   3. Mark: the objects the program still holds are the scan work. Background
  *      workers scan at the pacer's worker plan (25 % of the processors) for
- *      mark_ns_per_byte per byte; an allocating thread that runs out of credit asks
+ *      mark_ns_per_byte per byte plus mark_ns_per_object per object held (an
+ *      effective cost per byte of this mark's work); an allocating thread that runs out of credit asks
  *      the pacer's assist plan what it owes, steals background credit first, then
  *      scans the rest itself, which stretches the program's time line. Objects freed
  *      during the mark were reachable when it began (Go's snapshot barrier) and
@@ -30,6 +31,11 @@
  * skipped. The scavenger's goals are recomputed at each cycle's end; the background
  * scavenger releases free pages at its 1 % CPU rate toward them, and an allocation
  * that grows the heap over the memory limit releases the difference at once.
+ *
+ * With cfg.stw the model is heron's collector as it is today, stop-the-world: the cycle
+ * starts when the heap reaches the goal (not the earlier trigger), and sweep
+ * termination, the whole mark and mark termination are one pause; there are no
+ * assists, no background workers and no floating garbage.
  *
  * Time: model time = trace time + pauses + assist time so far. The available CPU is
  * model wall time * procs; GC CPU % is GC CPU over that, as in Go's gctrace.
@@ -57,7 +63,9 @@ static void refresh_trigger(hn_sim *s)
 {
     hn_pacer_mem m = mem_now(s);
     hn_pacer_trigger_out t = hn_pacer_trigger(&s->pacer, &m);
-    s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : t.trigger;
+    /* A stop-the-world collector has no mark phase to give runway to: it collects
+     * when the heap reaches the goal. */
+    s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : s->cfg.stw ? t.goal : t.trigger;
     s->trigger_stale = false;
 }
 
@@ -123,7 +131,7 @@ static void progress(hn_sim *s, int64_t t)
     if (t <= s->mark_progress_t)
         return;
     double cpu = (double)(t - s->mark_progress_t) * s->bg_cpus;
-    double work = s->cfg.cost.mark_ns_per_byte > 0 ? cpu / s->cfg.cost.mark_ns_per_byte
+    double work = s->mark_ns_per_byte > 0 ? cpu / s->mark_ns_per_byte
                                                    : s->scan_total;
     s->scan_done += work;
     s->bg_credit += work;
@@ -138,7 +146,7 @@ static int64_t mark_done_time(const hn_sim *s)
     double left = s->scan_total - s->scan_done;
     if (left <= 0)
         return s->mark_progress_t;
-    double ns = left * s->cfg.cost.mark_ns_per_byte / s->bg_cpus;
+    double ns = left * s->mark_ns_per_byte / s->bg_cpus;
     return s->mark_progress_t + (int64_t)ns + 1;
 }
 
@@ -160,6 +168,8 @@ static hn_pacer_revise_in revise_in(const hn_sim *s)
     return in;
 }
 
+static int finish_cycle(hn_sim *s, int64_t t);
+
 static void start_cycle(hn_sim *s)
 {
     s->cycle_start = s->now;
@@ -167,7 +177,7 @@ static void start_cycle(hn_sim *s)
     s->goal_at_start = s->goal;
     hn_limiter_start_transition(&s->limiter, true, s->now, (int64_t)s->assist_ns_window, 0);
     s->assist_ns_window = 0;
-    int64_t p1 = (int64_t)(s->cfg.cost.pause_ns / 2);
+    int64_t p1 = (int64_t)(s->cfg.cost.pause_ns / (s->cfg.stw ? 1 : 2));
     pause(s, p1);
     s->pause_cycle = p1;
     hn_limiter_finish_transition(&s->limiter, s->now);
@@ -175,6 +185,12 @@ static void start_cycle(hn_sim *s)
     s->condemned = s->pending;
     memset(&s->pending, 0, sizeof s->pending);
     s->scan_total = (double)s->live_bytes;
+    /* The pacer counts scan work in bytes; the per-object cost joins the per-byte one
+     * at this mark's mean object size. */
+    s->mark_ns_per_byte = s->cfg.cost.mark_ns_per_byte;
+    if (s->live_bytes > 0)
+        s->mark_ns_per_byte += s->cfg.cost.mark_ns_per_object * (double)s->objects.count /
+                               (double)s->live_bytes;
     s->scan_done = 0;
     s->bg_credit = 0;
     s->alloc_credit = 0;
@@ -186,6 +202,24 @@ static void start_cycle(hn_sim *s)
 
     hn_pacer_revise_in in = revise_in(s);
     hn_pacer_workers w = hn_pacer_start_cycle(&s->pacer, s->now, s->procs, &in);
+    if (s->cfg.stw) {
+        /* The whole mark inside the first pause, on one thread: the pause grows by the
+         * mark's work and nothing is allocated while it runs. */
+        int64_t mark = (int64_t)(s->scan_total * s->mark_ns_per_byte);
+        hn_limiter_start_transition(&s->limiter, true, s->now, 0, 0);
+        pause(s, mark);
+        s->sum.pauses--; /* one pause, lengthened */
+        s->pause_cycle += mark;
+        if ((double)s->pause_cycle > s->sum.pause_max_ns)
+            s->sum.pause_max_ns = (double)s->pause_cycle;
+        hn_limiter_finish_transition(&s->limiter, s->now);
+        s->scan_done = s->scan_total;
+        s->mark_start = s->now; /* gctrace: all of it was the pause, no concurrent mark */
+        s->mark_progress_t = s->now;
+        s->bg_cpus = 1;
+        finish_cycle(s, s->now);
+        return;
+    }
     s->bg_cpus = (double)w.dedicated + w.fractional * s->procs;
     if (s->bg_cpus <= 0)
         s->bg_cpus = HN_PACER_BG_UTILIZATION;
@@ -264,8 +298,9 @@ static int finish_cycle(hn_sim *s, int64_t t)
     uint64_t marked = s->heap_bytes - s->condemned.bytes;
     hn_limiter_start_transition(&s->limiter, false, s->now, (int64_t)s->assist_ns_window, 0);
     s->assist_ns_window = 0;
-    int64_t p2 = (int64_t)(s->cfg.cost.pause_ns / 2);
-    pause(s, p2);
+    int64_t p2 = s->cfg.stw ? 0 : (int64_t)(s->cfg.cost.pause_ns / 2);
+    if (!s->cfg.stw)
+        pause(s, p2); /* counted even when the cost model makes it free */
     hn_limiter_finish_transition(&s->limiter, s->now);
     s->marking = false;
 
@@ -397,19 +432,27 @@ static int assist(hn_sim *s, uint64_t bytes)
          * ones, each asking the limiter first; one big one in the model must not run
          * past the point where the bucket fills and the limiter would refuse. */
         double room = (double)(s->limiter.capacity - s->limiter.fill) - s->assist_ns_window;
-        if (s->cfg.cost.mark_ns_per_byte > 0 && work * s->cfg.cost.mark_ns_per_byte > room)
-            work = room / s->cfg.cost.mark_ns_per_byte + HN_PACER_OVER_ASSIST_WORK;
+        if (s->mark_ns_per_byte > 0 && work * s->mark_ns_per_byte > room)
+            work = room / s->mark_ns_per_byte + HN_PACER_OVER_ASSIST_WORK;
         if (work < 0)
             work = 0;
-        double ns = work * s->cfg.cost.mark_ns_per_byte;
+        double ns = work * s->mark_ns_per_byte;
         s->scan_done += work;
         s->assist_ns_cycle += ns;
         s->assist_ns_window += ns;
         s->sum.assist_cpu_ns += ns;
+        progress(s, s->now);
         integrate(s, s->now);
         s->now += (int64_t)ns;
         s->shift += (int64_t)ns;
+        /* While this thread assists, background workers keep only the processors it
+         * leaves them: none at all with one processor (Go's fractional worker cannot
+         * run on the P the assisting goroutine holds). */
+        double keep = (double)(s->procs - 1) < s->bg_cpus ? (double)(s->procs - 1) : s->bg_cpus;
+        double full = s->bg_cpus;
+        s->bg_cpus = keep;
         progress(s, s->now);
+        s->bg_cpus = full;
     }
     s->mark_done_at = mark_done_time(s);
     s->next_check = next_check_time(s);

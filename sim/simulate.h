@@ -38,6 +38,7 @@ typedef struct hn_sim_config {
     hn_cost cost;          /* CPU cost of the collector's work */
     FILE *gctrace;         /* one Go-format line per cycle, or NULL */
     bool series;           /* keep the time series and cycle list (for CSV/JSON/SVG) */
+    bool stw;              /* model a stop-the-world collector (heron's gc today) */
 } hn_sim_config;
 
 /* The summary: the same fields for the simulation and for a replay. Heap figures are
@@ -111,6 +112,7 @@ typedef struct hn_sim {
     int64_t mark_progress_t;  /* background work counted up to here */
     double bg_cpus;           /* processors' worth of background marking */
     double scan_total;        /* bytes the mark must scan */
+    double mark_ns_per_byte;  /* this mark's CPU per byte, per-object cost included */
     double scan_done;
     double bg_credit;         /* background scan work not yet stolen by assists */
     int64_t alloc_credit;     /* allocation bytes already paid for by assists */

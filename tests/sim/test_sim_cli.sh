@@ -5,6 +5,7 @@
 set -u
 GCSIM=$1
 SRC=$2
+SANITIZING=${3:-false}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TRACE=$SRC/tests/sim/golden/steady.trace
@@ -68,6 +69,12 @@ run 2 "--allocator needs --replay=malloc" --allocator=heron "$TRACE"
 run 2 "no trace given" --gogc=100
 run 2 "is extra" "$TRACE" "$TRACE"
 run 2 "--cost=" --cost= "$TRACE"
+run 2 "--model=fast" --model=fast "$TRACE"
+run 2 "no memory limit" --replay=gc --gomemlimit=64MiB "$TRACE"
+run 2 "unknown allocator 'hoard'" --replay=malloc --allocator=heron,hoard "$TRACE"
+run 2 "calibrate: unknown option '--fast'" calibrate --fast
+run 2 "calibrate: unexpected argument" calibrate extra
+run 0 "usage: gcsim calibrate" calibrate --help
 
 # Bad traces and files: exit 1.
 run 1 "nothing-here.trace" "$TMP/nothing-here.trace"
@@ -85,11 +92,11 @@ cp "$TRACE" "$TMP/flip.trace"
 printf '\377\377\377\377' | dd of="$TMP/flip.trace" bs=1 seek=2000 conv=notrunc 2>/dev/null
 run 1 "flip.trace" --cost=default "$TMP/flip.trace"
 run 1 "--cost=$TMP/none: no such file" --cost="$TMP/none" "$TRACE"
-printf 'pause_ns 1\nmark_ns_per_byte abc\nsweep_ns_per_span 1\n' >"$TMP/badcost"
+printf 'pause_ns 1\nmark_ns_per_byte abc\nmark_ns_per_object 1\nsweep_ns_per_span 1\n' >"$TMP/badcost"
 run 1 "line 2" --cost="$TMP/badcost" "$TRACE"
 printf 'pause_ns 1\n' >"$TMP/shortcost"
 run 1 "needs pause_ns" --cost="$TMP/shortcost" "$TRACE"
-printf 'pause_ns 1\nmark_ns_per_byte 1\nsweep_ns_per_span 1\nspeed 9\n' >"$TMP/unknowncost"
+printf 'pause_ns 1\nmark_ns_per_byte 1\nmark_ns_per_object 1\nsweep_ns_per_span 1\nspeed 9\n' >"$TMP/unknowncost"
 run 1 "unknown name 'speed'" --cost="$TMP/unknowncost" "$TRACE"
 run 1 "$TMP/no/such/dir/x.csv" --cost=default --csv="$TMP/no/such/dir/x.csv" "$TRACE"
 run 1 "$TMP/no/x.json" --cost=default --json="$TMP/no/x.json" "$TRACE"
@@ -99,7 +106,7 @@ run 1 "$TMP/no/x.html" --cost=default --html="$TMP/no/x.html" "$TRACE"
 # The calibration file: found in $XDG_CONFIG_HOME/heron, used, and checked.
 run 0 "cost model: defaults" "$TRACE"
 mkdir -p "$XDG_CONFIG_HOME/heron"
-printf '# test\npause_ns 1000\nmark_ns_per_byte 5\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+printf '# test\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 0 "cost model: $XDG_CONFIG_HOME/heron/gcsim-calibration" "$TRACE"
 # It changes the answer: five times the mark cost shows in GC CPU.
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/cal"
@@ -142,6 +149,34 @@ check "HTML holds the SVG and the summary" grep -q "<svg" "$TMP/s.html"
 check "HTML holds the summary" grep -q "GC cycles" "$TMP/s.html"
 run 0 "" --cost=default --csv=- "$TRACE"
 grep -q '^setting,t_s' "$TMP/out" || { echo "FAIL: --csv=- wrote no CSV to stdout"; fails=$((fails + 1)); }
+
+# The stop-the-world model: one pause per cycle, no assists.
+run 0 "stw GOGC=100" --cost=default --model=stw "$TRACE"
+"$GCSIM" --cost=default --model=stw --gctrace "$TRACE" | grep -q '^gc 1 @.*+0+0 ms clock' ||
+    { echo "FAIL: --model=stw: the gctrace line has a concurrent mark"; fails=$((fails + 1)); }
+"$GCSIM" --cost=default --model=stw "$TRACE" >"$TMP/stw"
+c=$(awk '/^GC cycles/ {print $3}' "$TMP/stw"); p=$(awk '/^STW pauses/ {print $3}' "$TMP/stw")
+[ "$c" = "$p" ] || { echo "FAIL: --model=stw: $c cycles but $p pauses"; fails=$((fails + 1)); }
+
+# Replays: on heron's collector beside the simulation, and on real allocators (not under
+# a sanitizer, which owns malloc and refuses a preloaded one).
+run 0 "gc GOGC=100" --cost=default --replay=gc "$TRACE"
+awk '/^GC cycles/ { if ($3 < 1 || $4 < 1) exit 1 }' "$TMP/out" ||
+    { echo "FAIL: --replay=gc: no cycles"; fails=$((fails + 1)); }
+if [ "${SANITIZING:-false}" = false ]; then
+    run 0 "heron *glibc" --replay=malloc --allocator=heron,glibc --csv="$TMP/m.csv" "$TRACE"
+    grep -q '^heron,[0-9]*,' "$TMP/m.csv" || { echo "FAIL: --replay=malloc CSV"; fails=$((fails + 1)); }
+    for a in jemalloc mimalloc tcmalloc; do
+        run 0 "$a" --replay=malloc --allocator=$a "$TRACE"
+    done
+    # A preload that does not take effect is caught, not measured as glibc.
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 "$GCSIM" replay-child glibc "$TRACE" \
+        >/dev/null 2>"$TMP/err" && { echo "FAIL: replay-child: glibc under jemalloc passed"; fails=$((fails + 1)); }
+    grep -q "jemalloc is loaded" "$TMP/err" || { echo "FAIL: replay-child: wrong message"; cat "$TMP/err"; fails=$((fails + 1)); }
+    "$GCSIM" replay-child mimalloc "$TRACE" >/dev/null 2>"$TMP/err" &&
+        { echo "FAIL: replay-child: mimalloc without its preload passed"; fails=$((fails + 1)); }
+    grep -q "did not take effect" "$TMP/err" || { echo "FAIL: replay-child: no preload message"; cat "$TMP/err"; fails=$((fails + 1)); }
+fi
 
 # Progress: forced on it draws a bar on stderr; off (and by default, off a tty) none.
 "$GCSIM" --cost=default --progress "$TRACE" >/dev/null 2>"$TMP/err"
