@@ -27,13 +27,19 @@ static const struct subcommand subcommands[] = {
     {"calibrate", hn_cmd_calibrate, "calibrate [--output=FILE] [--dry-run]"},
 };
 
+__attribute__((format(printf, 2, 0))) static void say(const char *what, const char *fmt,
+                                                      va_list ap)
+{
+    fprintf(stderr, "gcsim: %s: ", what);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
 void hn_gcsim_error(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("gcsim: error: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say("error", fmt, ap);
     va_end(ap);
 }
 
@@ -41,9 +47,7 @@ void hn_gcsim_warn(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("gcsim: warning: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    say("warning", fmt, ap);
     va_end(ap);
 }
 

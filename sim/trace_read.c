@@ -54,30 +54,36 @@ static int reserve(hn_trace_reader *r, size_t len)
     return 0;
 }
 
+/* "NAME: " and the message into dst (HN_TRACE_ERR_LEN bytes); ends the reading. */
+__attribute__((format(printf, 4, 0))) static void set_message(hn_trace_reader *r, char *dst,
+                                                              int state, const char *fmt,
+                                                              va_list ap)
+{
+    int n = snprintf(dst, HN_TRACE_ERR_LEN, "%s: ", r->name);
+    if (n > 0 && n < HN_TRACE_ERR_LEN)
+        vsnprintf(dst + n, HN_TRACE_ERR_LEN - (size_t)n, fmt, ap);
+    r->state = state;
+    r->left = 0;
+}
+
+/* A corrupt or unreadable trace: returns -1. */
 __attribute__((format(printf, 2, 3))) static int fail(hn_trace_reader *r, const char *fmt, ...)
 {
-    int n = snprintf(r->error, sizeof r->error, "%s: ", r->name);
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof r->error)
-        vsnprintf(r->error + n, sizeof r->error - (size_t)n, fmt, ap);
+    set_message(r, r->error, HN_TR_ERROR, fmt, ap);
     va_end(ap);
-    r->state = HN_TR_ERROR;
-    r->left = 0;
     return -1;
 }
 
+/* A trace that ends before its last chunk: returns 0, the end, with a warning. */
 __attribute__((format(printf, 2, 3))) static int cut_short(hn_trace_reader *r, const char *fmt,
                                                            ...)
 {
-    int n = snprintf(r->warning, sizeof r->warning, "%s: ", r->name);
     va_list ap;
     va_start(ap, fmt);
-    if (n > 0 && (size_t)n < sizeof r->warning)
-        vsnprintf(r->warning + n, sizeof r->warning - (size_t)n, fmt, ap);
+    set_message(r, r->warning, HN_TR_END, fmt, ap);
     va_end(ap);
-    r->state = HN_TR_END;
-    r->left = 0;
     return 0;
 }
 
