@@ -10,6 +10,7 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <setjmp.h>
+#include <sys/mman.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -472,8 +473,8 @@ static void drop_in_names_are_heron(void **state) {
 /* cfree frees; malloc_stats writes heron's report on stderr. */
 static void cfree_and_malloc_stats(void **state) {
   void (*cfree_fn)(void *);
-  char path[] = "/tmp/heron-api-XXXXXX", buf[8192];
-  int fd = mkstemp(path), saved;
+  char buf[8192];
+  int fd = memfd_create("heron-api-stats", 0), saved;
   heron_stats_t a, b;
   ssize_t n;
   void *p;
@@ -486,7 +487,6 @@ static void cfree_and_malloc_stats(void **state) {
   heron_stats_get(&b);
   assert_int_equal(b.frees - a.frees, 1);
   assert_true(fd >= 0);
-  unlink(path);
   fflush(stderr);
   saved = dup(2);
   assert_true(saved >= 0);
@@ -638,11 +638,10 @@ static void size_classes(void **state) {
 
 /* The text report and its JSON twin come out on a file descriptor and carry the fields. */
 static void stats_report(void **state) {
-  char path[] = "/tmp/heron-api-XXXXXX", buf[65536];
-  int fd = mkstemp(path), json;
+  char buf[65536];
+  int fd = memfd_create("heron-api-report", 0), json;
   (void)state;
   assert_true(fd >= 0);
-  unlink(path);
   for (json = 0; json <= 1; json++) {
     ssize_t n;
     assert_int_equal(ftruncate(fd, 0), 0);
