@@ -27,6 +27,9 @@ static atomic_int init_state; /* 0 not started, 1 running, 2 done */
 
 /* malloc's alignment promise: 16 bytes, what glibc gives on x86-64 (alignof(max_align_t)). */
 #define HN_MIN_ALIGN 16
+/* The largest alignment served: 1 GiB. Beyond it the page heap would reserve (without
+ * commit charge) alignment-sized address space per call; such requests get ENOMEM. */
+#define HN_MAX_ALIGN ((size_t)1 << 30)
 
 void hn_lock_slow(hn_lock_t *l) {
   for (;;) {
@@ -34,7 +37,9 @@ void hn_lock_slow(hn_lock_t *l) {
       if (!atomic_load_explicit(&l->held, memory_order_relaxed) &&
           !atomic_exchange_explicit(&l->held, 1, memory_order_acquire))
         return;
-      __builtin_ia32_pause();
+#if defined(__x86_64__) || defined(__i386__)
+      __builtin_ia32_pause(); /* let the sibling hyperthread run while we wait */
+#endif
     }
     sched_yield();
   }
@@ -199,7 +204,7 @@ HERON_API void *heron_reallocarray(void *ptr, size_t nmemb, size_t size) {
 static void *aligned_alloc_impl(size_t align, size_t size) {
   if (align <= HN_MIN_ALIGN && size > 8)
     return hn_malloc_inline(size);
-  if (size > PTRDIFF_MAX) {
+  if (size > PTRDIFF_MAX || align > HN_MAX_ALIGN) {
     errno = ENOMEM;
     return NULL;
   }
