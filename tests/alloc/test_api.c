@@ -304,6 +304,15 @@ static void bad_alignment(void **state) {
   errno = 0;
   assert_null(a->memalign(SIZE_MAX / 2 + 2, 64));
   assert_int_equal(errno, EINVAL);
+  /* A valid alignment no address space can honour: ENOMEM, as for an impossible size. */
+  {
+    void *out = &out;
+    assert_int_equal(a->posix_memalign(&out, (size_t)1 << 50, 64), ENOMEM);
+    assert_ptr_equal(out, &out);
+    errno = 0;
+    assert_null(a->aligned_alloc((size_t)1 << 62, 64));
+    assert_int_equal(errno, ENOMEM);
+  }
   {
     void *p = a->memalign(24, 64);
     if (p) {
@@ -580,6 +589,25 @@ static void stats_track_one_malloc(void **state) {
   }
 }
 
+/* heron_free_sized, given the size the caller asked for, frees like heron_free. */
+static void free_sized(void **state) {
+  size_t i;
+  (void)state;
+  for (i = 0; i < N_BOUNDARY; i++) {
+    size_t n = boundary_sizes[i];
+    heron_stats_t a, b;
+    void *p;
+    heron_stats_get(&a);
+    p = heron_malloc(n);
+    assert_non_null(p);
+    memset(p, 0x42, n);
+    heron_free_sized(p, n);
+    heron_stats_get(&b);
+    assert_int_equal(b.in_use, a.in_use);
+    assert_int_equal(b.frees - a.frees, 1);
+  }
+}
+
 /* requested is what the program "asked for and still holds" (heron.h): a malloc adds the
  * size asked for, its free takes it away again. */
 static void stats_requested_tracks_frees(void **state) {
@@ -681,6 +709,7 @@ int main(void) {
         cmocka_unit_test(stats_add_up),
         cmocka_unit_test(stats_track_one_malloc),
         cmocka_unit_test(stats_requested_tracks_frees),
+        cmocka_unit_test(free_sized),
         cmocka_unit_test(size_classes),
         cmocka_unit_test(stats_report),
     };
