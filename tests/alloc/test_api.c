@@ -10,6 +10,9 @@
 #include <dlfcn.h>
 #include <malloc.h>
 #include <setjmp.h>
+#include <sys/mman.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -303,6 +306,15 @@ static void bad_alignment(void **state) {
   errno = 0;
   assert_null(a->memalign(SIZE_MAX / 2 + 2, 64));
   assert_int_equal(errno, EINVAL);
+  /* A valid alignment no address space can honour: ENOMEM, as for an impossible size. */
+  {
+    void *out = &out;
+    assert_int_equal(a->posix_memalign(&out, (size_t)1 << 50, 64), ENOMEM);
+    assert_ptr_equal(out, &out);
+    errno = 0;
+    assert_null(a->aligned_alloc((size_t)1 << 62, 64));
+    assert_int_equal(errno, ENOMEM);
+  }
   {
     void *p = a->memalign(24, 64);
     if (p) {
@@ -448,6 +460,61 @@ static void mallinfo_mallopt_trim(void **state) {
 #endif
 
 #if !HERON_TEST_PREFIXED
+/* Out of address space (RLIMIT_AS 256 MiB above what the process has): a request too big
+ * for it, and filling it with 1 MiB objects, end in NULL and ENOMEM, not a crash; once
+ * they are freed, allocation works again. In a child, whose limit does not bind the test.
+ * Not under sanitizers, whose shadow memory needs terabytes of address space. */
+static int address_space_child(void) {
+  enum { MAX_HELD = 1024 };
+  static void *held[MAX_HELD];
+  struct rlimit rl;
+  unsigned long vm = 0;
+  FILE *f = fopen("/proc/self/statm", "r");
+  size_t n = 0, i;
+  void *p;
+  if (!f || fscanf(f, "%lu", &vm) != 1) return 20;
+  fclose(f);
+  rl.rlim_cur = rl.rlim_max = (rlim_t)vm * (rlim_t)sysconf(_SC_PAGESIZE) + 256 * T_MIB;
+  if (setrlimit(RLIMIT_AS, &rl) != 0) return 21;
+  errno = 0;
+  if ((p = malloc(512 * T_MIB)) != NULL || errno != ENOMEM) return 10;
+  while (n < MAX_HELD) {
+    errno = 0;
+    p = malloc(T_MIB);
+    if (!p) break;
+    memset(p, 1, 4096);
+    held[n++] = p;
+  }
+  if (n == MAX_HELD || errno != ENOMEM) return 11;
+  if (n < 64) return 12; /* 256 MiB of room held fewer than 64 objects of 1 MiB */
+  for (i = 0; i < n; i++) free(held[i]);
+  p = calloc(1, T_MIB);
+  if (!p) return 13;
+  free(p);
+  return 0;
+}
+
+static void out_of_address_space(void **state) {
+  int status = 0;
+  pid_t pid;
+  (void)state;
+  fflush(NULL);
+  pid = fork();
+  assert_true(pid >= 0);
+  if (pid == 0) _exit(address_space_child());
+  assert_int_equal(waitpid(pid, &status, 0), pid);
+  if (!WIFEXITED(status))
+    fail_msg("the child died by signal %d when address space ran out", WTERMSIG(status));
+  switch (WEXITSTATUS(status)) {
+  case 0: break;
+  case 10: fail_msg("malloc(512 MiB) under a 256 MiB limit did not give NULL and ENOMEM");
+  case 11: fail_msg("filling the address space did not end in NULL and ENOMEM");
+  case 12: fail_msg("fewer than 64 objects of 1 MiB fit in 256 MiB of address space");
+  case 13: fail_msg("calloc(1, 1 MiB) failed after everything was freed");
+  default: fail_msg("the child could not set its limit (exit %d)", WEXITSTATUS(status));
+  }
+}
+
 /* Linking libheron replaces the whole drop-in surface: every name resolves, in this
  * process, to code inside libheron rather than the C library. */
 static void drop_in_names_are_heron(void **state) {
@@ -472,8 +539,8 @@ static void drop_in_names_are_heron(void **state) {
 /* cfree frees; malloc_stats writes heron's report on stderr. */
 static void cfree_and_malloc_stats(void **state) {
   void (*cfree_fn)(void *);
-  char path[] = "/tmp/heron-api-XXXXXX", buf[8192];
-  int fd = mkstemp(path), saved;
+  char buf[8192];
+  int fd = memfd_create("heron-api-stats", 0), saved;
   heron_stats_t a, b;
   ssize_t n;
   void *p;
@@ -486,7 +553,6 @@ static void cfree_and_malloc_stats(void **state) {
   heron_stats_get(&b);
   assert_int_equal(b.frees - a.frees, 1);
   assert_true(fd >= 0);
-  unlink(path);
   fflush(stderr);
   saved = dup(2);
   assert_true(saved >= 0);
@@ -580,6 +646,25 @@ static void stats_track_one_malloc(void **state) {
   }
 }
 
+/* heron_free_sized, given the size the caller asked for, frees like heron_free. */
+static void free_sized(void **state) {
+  size_t i;
+  (void)state;
+  for (i = 0; i < N_BOUNDARY; i++) {
+    size_t n = boundary_sizes[i];
+    heron_stats_t a, b;
+    void *p;
+    heron_stats_get(&a);
+    p = heron_malloc(n);
+    assert_non_null(p);
+    memset(p, 0x42, n);
+    heron_free_sized(p, n);
+    heron_stats_get(&b);
+    assert_int_equal(b.in_use, a.in_use);
+    assert_int_equal(b.frees - a.frees, 1);
+  }
+}
+
 /* requested is what the program "asked for and still holds" (heron.h): a malloc adds the
  * size asked for, its free takes it away again. */
 static void stats_requested_tracks_frees(void **state) {
@@ -638,11 +723,10 @@ static void size_classes(void **state) {
 
 /* The text report and its JSON twin come out on a file descriptor and carry the fields. */
 static void stats_report(void **state) {
-  char path[] = "/tmp/heron-api-XXXXXX", buf[65536];
-  int fd = mkstemp(path), json;
+  char buf[65536];
+  int fd = memfd_create("heron-api-report", 0), json;
   (void)state;
   assert_true(fd >= 0);
-  unlink(path);
   for (json = 0; json <= 1; json++) {
     ssize_t n;
     assert_int_equal(ftruncate(fd, 0), 0);
@@ -671,6 +755,7 @@ int main(void) {
       API_TESTS(std_api),
       cmocka_unit_test(mallinfo_mallopt_trim),
       cmocka_unit_test(drop_in_names_are_heron),
+      cmocka_unit_test(out_of_address_space),
       cmocka_unit_test(cfree_and_malloc_stats),
   };
   failed += cmocka_run_group_tests_name("api std", std_tests, NULL, NULL);
@@ -682,6 +767,7 @@ int main(void) {
         cmocka_unit_test(stats_add_up),
         cmocka_unit_test(stats_track_one_malloc),
         cmocka_unit_test(stats_requested_tracks_frees),
+        cmocka_unit_test(free_sized),
         cmocka_unit_test(size_classes),
         cmocka_unit_test(stats_report),
     };

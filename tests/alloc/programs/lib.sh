@@ -18,7 +18,7 @@ need() { command -v "$1" >/dev/null 2>&1 || skip "$1 is not installed"; }
 [ -f "$lib" ] || fail "$lib does not exist"
 case $lib in /*) ;; *) lib=$PWD/$lib ;; esac
 
-tmp=$(mktemp -d "${TMPDIR:-/tmp}/heron-$name.XXXXXX")
+tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 
 # under_heron ERRFILE CMD...: run CMD with heron preloaded and its statistics report written
