@@ -12,6 +12,7 @@
 #include "gc/heap.h"
 #include "gc/roots.h"
 #include "gc/stats.h"
+#include "gc/gctcache.h"
 #include "gc/threads.h"
 #include "heron/gc.h"
 
@@ -22,18 +23,29 @@ int heron_gc_barrier_on;
 #define INLINE_BITMAP_WORDS 63
 
 static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
-  if (__builtin_expect(hn_threads_self() == NULL, 0)) {
+  hn_gcthread_t *t = hn_threads_self();
+  if (__builtin_expect(t == NULL, 0)) {
     if (hn_collector_ensure_init() != 0 || hn_threads_attach() != 0) {
       errno = ENOMEM;
       return NULL;
     }
+    t = hn_threads_self();
   }
-  void *p = hn_heap_alloc(size, scan, desc);
+  size_t sz = size + (scan == HN_SCAN_PRECISE ? sizeof(uintptr_t) : 0);
+  if (sz < 16) sz = 16; /* class 1 (8 bytes) would break 16-byte alignment */
+  void *p;
+  if (__builtin_expect(sz <= HN_MAX_SMALL && sz >= size, 1)) {
+    p = hn_gctcache_alloc(&t->tcache, hn_size_class(sz), scan, desc);
+  } else {
+    p = hn_heap_alloc(size, scan, desc);
+  }
   if (p == NULL) {
     errno = ENOMEM;
     return NULL;
   }
-  hn_collector_maybe_collect();
+  if (__builtin_expect(__atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
+                           __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED), 0))
+    hn_collector_collect(0);
   return p;
 }
 
@@ -76,6 +88,10 @@ int heron_gc_thread_attach(void) {
 }
 
 void heron_gc_thread_detach(void) { hn_threads_detach(); }
+
+void heron_gc_blocking_begin(void) { hn_threads_blocking_begin(); }
+
+void heron_gc_blocking_end(void) { hn_threads_blocking_end(); }
 
 /* The deletion barrier's slow path: with stop-the-world marking it is never reached
  * (heron_gc_barrier_on stays 0); concurrent marking will shade `old` here. */

@@ -23,6 +23,7 @@
  * the handle (malloc memory a program registered as a root) does not keep it alive.
  */
 #include "gc/finalize.h"
+#include "gc/lock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -32,6 +33,7 @@
 #include "gc/fatal.h"
 #include "gc/gcmem.h"
 #include "gc/heap.h"
+#include "gc/threads.h"
 
 typedef struct fin_entry {
   uintptr_t obj; /* 0: empty, TOMB: deleted */
@@ -57,7 +59,7 @@ static size_t qcap, qhead, qlen;
 static heron_gc_weak_t *weaks;
 static uint64_t nqueued, nrun, nweak_cleared;
 
-void hn_fin_lock(void) { pthread_mutex_lock(&fin_lock); }
+void hn_fin_lock(void) { hn_gc_lock(&fin_lock); }
 void hn_fin_unlock(void) { pthread_mutex_unlock(&fin_lock); }
 
 static inline size_t hash(uintptr_t p, size_t mask) {
@@ -81,7 +83,7 @@ static int rehash_locked(size_t ncap) {
 }
 
 int hn_fin_set(uintptr_t obj, heron_gc_finalizer_fn fn, void *arg) {
-  pthread_mutex_lock(&fin_lock);
+  hn_gc_lock(&fin_lock);
   if ((used + tombs + 1) * 2 > cap) { /* keep the load under 1/2, 1/4 after a rehash */
     size_t ncap = FIRST_CAP;
     while ((used + 1) * 4 > ncap) ncap *= 2;
@@ -174,7 +176,7 @@ uint64_t hn_fin_queue_unreachable_locked(hn_marker_t *m) {
 size_t hn_fin_run(size_t max) {
   size_t ran = 0;
   while (ran < max) {
-    pthread_mutex_lock(&fin_lock);
+    hn_gc_lock(&fin_lock);
     if (qlen == 0) {
       pthread_mutex_unlock(&fin_lock);
       break;
@@ -192,13 +194,15 @@ size_t hn_fin_run(size_t max) {
 }
 
 void hn_fin_wait(void) {
-  pthread_mutex_lock(&fin_lock);
+  hn_threads_blocking_begin(); /* the finalizer thread waits without being signalled */
+  hn_gc_lock(&fin_lock);
   while (qlen == 0) pthread_cond_wait(&fin_ready, &fin_lock);
   pthread_mutex_unlock(&fin_lock);
+  hn_threads_blocking_end();
 }
 
 void hn_fin_notify(void) {
-  pthread_mutex_lock(&fin_lock);
+  hn_gc_lock(&fin_lock);
   pthread_cond_broadcast(&fin_ready);
   pthread_mutex_unlock(&fin_lock);
 }
@@ -216,7 +220,7 @@ heron_gc_weak_t *heron_gc_weak_new(void *obj) {
   if (w == NULL) return NULL;
   w->hidden = ~(uintptr_t)obj;
   w->prev = NULL;
-  pthread_mutex_lock(&fin_lock);
+  hn_gc_lock(&fin_lock);
   w->next = weaks;
   if (weaks != NULL) weaks->prev = w;
   weaks = w;
@@ -232,7 +236,7 @@ void *heron_gc_weak_get(const heron_gc_weak_t *w) {
 
 void heron_gc_weak_free(heron_gc_weak_t *w) {
   if (w == NULL) return;
-  pthread_mutex_lock(&fin_lock);
+  hn_gc_lock(&fin_lock);
   if (w->prev != NULL)
     w->prev->next = w->next;
   else

@@ -21,13 +21,16 @@
  * swept span unswept in O(1) (Go's mcentral.partial[2] / full[2]).
  */
 #include "gc/heap.h"
+#include "gc/lock.h"
 
 #include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "gc/fatal.h"
 #include "gc/gcmap.h"
 #include "gc/gcmem.h"
+#include "gc/gctcache.h"
 
 hn_heap_t hn_heap = {.lock = PTHREAD_MUTEX_INITIALIZER, .sweepgen = 4,
                      .trigger = HN_HEAP_MIN_TRIGGER};
@@ -123,7 +126,11 @@ static hn_gcspan_t *sweep_span_locked(hn_gcspan_t *s, int keep_empty) {
     counter_add(&hn_heap.freed_bytes, (uint64_t)freed * s->elem_size);
     counter_sub(&hn_heap.in_use, (uint64_t)freed * s->elem_size);
   }
-  if (live == 0 && !keep_empty) {
+  /* An empty span goes back to the page heap only when the GC heap holds more than it
+   * will grow into before the next cycle (Go's scavenger keeps about 10 % over the
+   * goal): returning and refaulting the same pages every cycle cost a fifth of the
+   * CPU of binary_trees in page faults. */
+  if (live == 0 && !keep_empty && hn_heap.span_bytes > hn_heap.retain) {
     span_free_locked(s);
     return NULL;
   }
@@ -179,7 +186,7 @@ static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
 static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
   if (size > ((size_t)1 << 40)) return NULL;
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = span_new_locked(0, scan, npages);
   if (s == NULL) {
     pthread_mutex_unlock(&hn_heap.lock);
@@ -207,7 +214,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   if (size > HN_MAX_SMALL) return alloc_large(size, scan, desc);
   unsigned cl = hn_size_class(size);
   hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = c->cur;
   uint32_t idx = s != NULL ? next_free(s) : 0;
   if (s == NULL || idx == s->nelems) {
@@ -224,7 +231,12 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   s->nalloc++;
   uint32_t esize = s->elem_size;
   void *obj = (void *)hn_gcspan_obj(s, idx);
-  memset(obj, 0, esize);
+  if (esize <= 128) { /* small: inline stores beat a call to memset */
+    uint64_t *w = obj;
+    for (uint32_t i = 0; i < esize / 8; i++) w[i] = 0;
+  } else {
+    memset(obj, 0, esize);
+  }
   if (scan == HN_SCAN_PRECISE) ((uintptr_t *)((char *)obj + esize))[-1] = desc;
   counter_add(&hn_heap.in_use, esize);
   counter_add(&hn_heap.alloc_bytes, esize);
@@ -236,7 +248,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
 
 uintptr_t hn_heap_find_object(uintptr_t p, size_t *size) {
   uintptr_t obj = 0;
-  pthread_mutex_lock(&hn_heap.lock);
+  hn_gc_lock(&hn_heap.lock);
   hn_gcspan_t *s = hn_gcmap_lookup(p);
   if (s != NULL && p >= s->base && p < s->limit) {
     uint32_t idx = hn_gcspan_index(s, p);
@@ -287,7 +299,101 @@ void hn_heap_release_current_locked(void) {
 }
 
 void hn_heap_flip_locked(void) {
+  uint64_t live = hn_heap.in_use_marked, trig = hn_heap.trigger;
+  uint64_t goal = trig > UINT64_MAX / 2 - live ? live + HN_HEAP_MIN_TRIGGER : live + trig;
+  __atomic_store_n(&hn_heap.retain, goal + goal / 10, __ATOMIC_RELAXED);
   /* Every span is on a list now (hn_heap_release_current_locked ran), all swept. */
   __atomic_store_n(&hn_heap.unswept, hn_heap.spans, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_heap.sweepgen, hn_heap.sweepgen + 2, __ATOMIC_RELAXED);
+}
+
+/* ---- thread caches (gctcache.h) ---- */
+
+void *hn_gctcache_refill(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t desc) {
+  if (*tcp == NULL) {
+    *tcp = calloc(1, sizeof(hn_gctcache_t));
+    if (*tcp == NULL) return NULL;
+  }
+  hn_gctcache_class_t *tc = &(*tcp)->cls[cl * HN_SCAN_KINDS + (unsigned)scan];
+  hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
+  hn_gc_lock(&hn_heap.lock);
+  uint32_t esize = hn_class_size[cl];
+  uint32_t got = 0;
+  while (got < HN_GCTCACHE_N) {
+    hn_gcspan_t *s = c->cur;
+    uint32_t idx = s != NULL ? next_free(s) : 0;
+    if (s == NULL || idx == s->nelems) {
+      if (got > 0) break; /* enough for now; the next refill moves on */
+      s = refill_locked(c, cl, scan);
+      if (s == NULL) break;
+      idx = next_free(s);
+    }
+    hn_bit_set(s->alloc_bits, idx);
+    s->freeindex = idx + 1;
+    s->nalloc++;
+    uint64_t *w = (uint64_t *)hn_gcspan_obj(s, idx);
+    if (esize <= 128) {
+      for (uint32_t i = 0; i < esize / 8; i++) w[i] = 0;
+    } else {
+      memset(w, 0, esize);
+    }
+    tc->obj[got++] = (uintptr_t)w;
+  }
+  if (got == 0) {
+    pthread_mutex_unlock(&hn_heap.lock);
+    return NULL;
+  }
+  counter_add(&hn_heap.in_use, (uint64_t)got * esize);
+  counter_add(&hn_heap.alloc_bytes, (uint64_t)got * esize);
+  counter_add(&hn_heap.alloc_objects, got);
+  counter_add(&hn_heap.since_gc, (uint64_t)got * esize);
+  /* The last one goes to the caller; the rest become the cache, published under the
+   * lock so a collector (which takes the heap lock first) sees them. */
+  uintptr_t obj = tc->obj[got - 1];
+  tc->n = got - 1;
+  pthread_mutex_unlock(&hn_heap.lock);
+  if (scan == HN_SCAN_PRECISE) ((uintptr_t *)(obj + esize))[-1] = desc;
+  return (void *)obj;
+}
+
+void hn_gctcache_flush(hn_gctcache_t *tc) {
+  if (tc == NULL) return;
+  hn_gc_lock(&hn_heap.lock);
+  for (unsigned g = 0; g < HN_GCLASSES; g++) {
+    hn_gctcache_class_t *c = &tc->cls[g];
+    for (uint32_t i = 0; i < c->n; i++) {
+      hn_gcspan_t *s = hn_gcmap_lookup(c->obj[i]);
+      uint32_t idx = hn_gcspan_index(s, c->obj[i]);
+      uint64_t bit = (uint64_t)1 << (idx & 63);
+      s->alloc_bits[idx >> 6] &= ~bit;
+      s->mark_bits[idx >> 6] &= ~bit;
+      s->nalloc--;
+      if (idx < s->freeindex && s->sweepgen == hn_heap.sweepgen) s->freeindex = idx;
+      counter_sub(&hn_heap.in_use, s->elem_size);
+      counter_sub(&hn_heap.alloc_bytes, s->elem_size);
+      counter_sub(&hn_heap.alloc_objects, 1);
+      if (hn_heap.since_gc >= s->elem_size) counter_sub(&hn_heap.since_gc, s->elem_size);
+    }
+    c->n = 0;
+  }
+  pthread_mutex_unlock(&hn_heap.lock);
+  free(tc);
+}
+
+uint64_t hn_gctcache_mark(const hn_gctcache_t *tc, uint64_t *objects) {
+  uint64_t bytes = 0;
+  if (tc == NULL) return 0;
+  for (unsigned g = 0; g < HN_GCLASSES; g++) {
+    const hn_gctcache_class_t *c = &tc->cls[g];
+    for (uint32_t i = 0; i < c->n; i++) {
+      hn_gcspan_t *s = hn_gcmap_lookup(c->obj[i]);
+      uint32_t idx = hn_gcspan_index(s, c->obj[i]);
+      if (!hn_bit_test(s->mark_bits, idx)) {
+        hn_bit_set(s->mark_bits, idx);
+        bytes += s->elem_size;
+        (*objects)++;
+      }
+    }
+  }
+  return bytes;
 }

@@ -44,6 +44,8 @@ typedef struct hn_heap {
   uint64_t since_gc;        /* bytes allocated since the last mark termination */
   uint64_t trigger;         /* since_gc that starts a cycle */
   uint64_t unswept;         /* spans left to sweep in this cycle */
+  uint64_t in_use_marked;   /* bytes marked by the cycle being finished (set before flip) */
+  uint64_t retain;          /* span bytes kept when spans fall empty: 110 % of the goal */
 } hn_heap_t;
 
 extern hn_heap_t hn_heap;
@@ -64,7 +66,8 @@ int hn_heap_sweep_one_locked(void);
 void hn_heap_finish_sweep_locked(void);
 /* Move every current span to its class's swept lists, before the flip. Heap lock. */
 void hn_heap_release_current_locked(void);
-/* End of marking: every span becomes unswept. Heap lock, world stopped. */
+/* End of marking: every span becomes unswept; the bytes kept for reuse are set from
+ * in_use_marked and the trigger (set both first). Heap lock, world stopped. */
 void hn_heap_flip_locked(void);
 
 #endif

@@ -239,6 +239,44 @@ bool hn_pacer_should_start(const hn_pacer *p, const hn_pacer_mem *mem,
     return t.goal != UINT64_MAX && heap_live >= t.trigger;
 }
 
+bool hn_pacer_periodic_due(const hn_pacer *p, int64_t now_ns, int64_t last_gc_ns)
+{
+    if (p->marking || p->gc_percent < 0)
+        return false;
+    return last_gc_ns != 0 && now_ns - last_gc_ns > HN_PACER_FORCE_PERIOD_NS;
+}
+
+double hn_pacer_sweep_pages_per_byte(uint64_t trigger, uint64_t heap_live,
+                                     uint64_t pages_in_use, uint64_t pages_swept,
+                                     uint64_t page_size, bool sweep_done)
+{
+    if (sweep_done || pages_in_use <= pages_swept)
+        return 0;
+    /* A margin, so rounding and concurrent sweeping do not leave pages
+     * unswept at the trigger; never less than a page, so the ratio stays
+     * finite when the trigger is already close. */
+    int64_t distance = u2i64(trigger) - u2i64(heap_live) - (int64_t)HN_PACER_SWEEP_MIN_HEAP_DISTANCE;
+    if (distance < u2i64(page_size))
+        distance = u2i64(page_size);
+    if (distance <= 0)
+        distance = 1;
+    return (double)(pages_in_use - pages_swept) / (double)distance;
+}
+
+int64_t hn_pacer_sweep_debt(double pages_per_byte, uint64_t heap_live,
+                            uint64_t heap_live_basis, uint64_t span_bytes,
+                            uint64_t pages_swept_since_basis, uint64_t caller_pages)
+{
+    if (pages_per_byte <= 0)
+        return 0;
+    uint64_t allocated = span_bytes;
+    if (heap_live > heap_live_basis)
+        allocated += heap_live - heap_live_basis;
+    int64_t target = f2i64(pages_per_byte * (double)allocated) - u2i64(caller_pages);
+    int64_t owed = target - u2i64(pages_swept_since_basis);
+    return owed > 0 ? owed : 0;
+}
+
 hn_pacer_workers hn_pacer_worker_plan(int32_t procs)
 {
     hn_pacer_workers w = {0};

@@ -27,7 +27,10 @@
  *      runway [endCycle + resetLive + commit].
  *
  * Not thread-safe: the caller serialises calls (the collector holds its pacer
- * lock or has the world stopped; the simulator is single-threaded).
+ * lock or has the world stopped; the simulator is single-threaded). Values
+ * that allocating threads read while marking (assist_work_per_byte,
+ * assist_bytes_per_work, the trigger) are the collector's to publish to them,
+ * e.g. through atomics, after each call that changes them.
  * Formulas and where each comes from: docs/pacer.md.
  */
 #ifndef HERON_GC_PACER_H
@@ -203,6 +206,34 @@ hn_pacer_trigger_out hn_pacer_trigger(const hn_pacer *p, const hn_pacer_mem *mem
  * heap_live >= trigger [gcTrigger.test for gcTriggerHeap]. */
 bool hn_pacer_should_start(const hn_pacer *p, const hn_pacer_mem *mem,
                            uint64_t heap_live);
+
+/* Longest time between cycles before one is forced (Go's forcegcperiod, 2
+ * minutes): a program that stops allocating still gets its garbage collected
+ * and its memory scavenged eventually. */
+#define HN_PACER_FORCE_PERIOD_NS ((int64_t)120 * 1000000000)
+
+/* True when a periodic cycle is due [gcTrigger.test for gcTriggerTime]: GOGC
+ * is not off, a cycle has completed before (last_gc_ns != 0) and more than 2
+ * minutes have passed since it ended. */
+bool hn_pacer_periodic_due(const hn_pacer *p, int64_t now_ns, int64_t last_gc_ns);
+
+/* Proportional sweeping [gcPaceSweeper, deductSweepCredit]: the concurrent
+ * sweeper must have swept every in-use page by the time the heap reaches the
+ * next trigger, so each allocated byte owes pages_per_byte pages of sweeping.
+ * heap_distance = trigger - heap_live - 1 MiB of margin, at least one page;
+ * pages_per_byte = (pages_in_use - pages_swept) / heap_distance, 0 when sweeping
+ * is done or nothing is left. Bytes and pages of `page_size` bytes. */
+double hn_pacer_sweep_pages_per_byte(uint64_t trigger, uint64_t heap_live,
+                                     uint64_t pages_in_use, uint64_t pages_swept,
+                                     uint64_t page_size, bool sweep_done);
+
+/* Pages an allocation of span_bytes must sweep first: pages_per_byte times
+ * the bytes allocated since the basis (heap_live_basis, when the ratio was
+ * computed) plus this span, less caller_pages it already swept, less the
+ * pages swept since the basis; 0 if none. */
+int64_t hn_pacer_sweep_debt(double pages_per_byte, uint64_t heap_live,
+                            uint64_t heap_live_basis, uint64_t span_bytes,
+                            uint64_t pages_swept_since_basis, uint64_t caller_pages);
 
 /* Background worker plan for `procs` processors [startCycle]: dedicated =
  * round(0.25 * procs); when that is more than 30 % off, drop one if it

@@ -6,6 +6,7 @@
  * The table lives in memory from the OS layer and doubles when full.
  */
 #include "gc/roots.h"
+#include "gc/lock.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -27,7 +28,7 @@ static size_t count, cap;
 int hn_roots_add(const void *start, size_t size) {
   uintptr_t lo = (uintptr_t)start, hi = lo + size;
   if (start == NULL || hi < lo) return EINVAL;
-  pthread_mutex_lock(&roots_lock);
+  hn_gc_lock(&roots_lock);
   if (count == cap) {
     size_t ncap = cap ? cap * 2 : FIRST_CAP;
     root_range_t *nt = hn_gcmem_map(ncap * sizeof *nt);
@@ -51,7 +52,7 @@ int hn_roots_add(const void *start, size_t size) {
 
 int hn_roots_remove(const void *start) {
   int r = ENOENT;
-  pthread_mutex_lock(&roots_lock);
+  hn_gc_lock(&roots_lock);
   for (size_t i = count; i-- > 0;) {
     if (table[i].lo == (uintptr_t)start) {
       table[i] = table[--count];
@@ -63,7 +64,7 @@ int hn_roots_remove(const void *start) {
   return r;
 }
 
-void hn_roots_lock(void) { pthread_mutex_lock(&roots_lock); }
+void hn_roots_lock(void) { hn_gc_lock(&roots_lock); }
 void hn_roots_unlock(void) { pthread_mutex_unlock(&roots_lock); }
 
 size_t hn_roots_each_locked(void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {

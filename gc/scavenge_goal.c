@@ -48,8 +48,8 @@ hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in)
     return g;
 }
 
-uint64_t hn_scavenge_background_todo(const hn_scavenge_goals *g,
-                                     uint64_t heap_retained, uint64_t mapped_ready)
+uint64_t hn_scavenge_background_remaining(const hn_scavenge_goals *g,
+                                          uint64_t heap_retained, uint64_t mapped_ready)
 {
     uint64_t a = heap_retained > g->gc_percent_goal ? heap_retained - g->gc_percent_goal : 0;
     uint64_t b = mapped_ready > g->memory_limit_goal ? mapped_ready - g->memory_limit_goal : 0;
@@ -74,12 +74,12 @@ hn_scavenge_sync hn_scavenge_sync_amount(const hn_scavenge_sync_in *in)
      * the growth, down to the GOGC goal. */
     if (in->gc_percent_goal != HN_SCAVENGE_NONE && in->growth > 0 &&
         in->heap_retained + in->growth > in->gc_percent_goal) {
-        uint64_t todo = in->growth;
+        uint64_t release = in->growth;
         uint64_t over = in->heap_retained + in->growth - in->gc_percent_goal;
-        if (todo > over)
-            todo = over;
-        if (todo > s.bytes)
-            s.bytes = todo;
+        if (release > over)
+            release = over;
+        if (release > s.bytes)
+            s.bytes = release;
     }
     return s;
 }

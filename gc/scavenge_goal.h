@@ -68,8 +68,8 @@ hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in);
 
 /* Bytes the background scavenger still has to release to meet both goals
  * (0 when it should stop and park) [shouldStop]. */
-uint64_t hn_scavenge_background_todo(const hn_scavenge_goals *g,
-                                     uint64_t heap_retained, uint64_t mapped_ready);
+uint64_t hn_scavenge_background_remaining(const hn_scavenge_goals *g,
+                                          uint64_t heap_retained, uint64_t mapped_ready);
 
 /* Synchronous release for one allocation of pages [mheap.allocSpan]. */
 typedef struct hn_scavenge_sync_in {

@@ -18,6 +18,7 @@
  * atomics and its own thread's record, and keeps errno.
  */
 #include "gc/threads.h"
+#include "gc/lock.h"
 
 #include <errno.h>
 #include <semaphore.h>
@@ -29,6 +30,7 @@
 
 #include "heron/gc.h"
 #include "gc/fatal.h"
+#include "gc/gctcache.h"
 
 static pthread_mutex_t reg_lock = PTHREAD_MUTEX_INITIALIZER; /* guards `threads`, `nthreads` */
 static hn_gcthread_t *threads;
@@ -67,6 +69,13 @@ static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
   while (__atomic_load_n(&resume_epoch, __ATOMIC_ACQUIRE) < my_epoch)
     sigsuspend(&wait_mask);
   __atomic_store_n(&t->sp, 0, __ATOMIC_RELAXED);
+  /* The kernel restores the interrupted mask on return; a sanitizer that runs this
+   * handler itself (deferred) may not, so open our two signals again explicitly. */
+  sigset_t ours;
+  sigemptyset(&ours);
+  sigaddset(&ours, HERON_GC_SIG_SUSPEND);
+  sigaddset(&ours, HERON_GC_SIG_RESUME);
+  pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
   sem_post(&ack);
   __asm__ volatile("" : : "r"(&regs) : "memory");
   errno = saved_errno;
@@ -126,7 +135,7 @@ int hn_threads_attach(void) {
   sigaddset(&ours, HERON_GC_SIG_SUSPEND);
   sigaddset(&ours, HERON_GC_SIG_RESUME);
   pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
-  pthread_mutex_lock(&reg_lock);
+  hn_gc_lock(&reg_lock);
   t->next = threads;
   threads = t;
   __atomic_store_n(&nthreads, nthreads + 1, __ATOMIC_RELAXED);
@@ -140,7 +149,9 @@ void hn_threads_detach(void) {
   hn_gcthread_t *t = self_rec;
   if (t == NULL) return;
   if (--t->attached > 0) return;
-  pthread_mutex_lock(&reg_lock);
+  hn_gctcache_flush(t->tcache); /* before the registry lock: it takes the heap lock */
+  t->tcache = NULL;
+  hn_gc_lock(&reg_lock);
   for (hn_gcthread_t **pp = &threads; *pp != NULL; pp = &(*pp)->next) {
     if (*pp == t) {
       *pp = t->next;
@@ -154,6 +165,30 @@ void hn_threads_detach(void) {
   free(t);
 }
 
+/* Both directions take the registry lock, so the flag never changes while a collector
+ * decides whom to signal (a thread that set it just after being signalled could enter a
+ * call in which a sanitizer never delivers the signal). Waiting for the lock during a
+ * stopped world is waiting in a library call, where the suspend signal reaches the
+ * thread. The registers and stack pointer are published with the flag. */
+void __attribute__((noinline)) hn_threads_blocking_begin(void) {
+  hn_gcthread_t *t = self_rec;
+  if (t == NULL) return;
+  hn_gc_lock(&reg_lock);
+  memset(&t->blocking_regs, 0, sizeof t->blocking_regs);
+  setjmp(t->blocking_regs);
+  t->blocking_sp = (uintptr_t)__builtin_frame_address(0);
+  __atomic_store_n(&t->blocking, 1, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&reg_lock);
+}
+
+void hn_threads_blocking_end(void) {
+  hn_gcthread_t *t = self_rec;
+  if (t == NULL) return;
+  hn_gc_lock(&reg_lock);
+  __atomic_store_n(&t->blocking, 0, __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&reg_lock);
+}
+
 static void wait_acks(unsigned n) {
   for (unsigned i = 0; i < n; i++)
     while (sem_wait(&ack) != 0)
@@ -161,11 +196,12 @@ static void wait_acks(unsigned n) {
 }
 
 void hn_threads_stop_world(void) {
-  pthread_mutex_lock(&reg_lock);
+  hn_gc_lock(&reg_lock);
   __atomic_store_n(&stop_epoch, stop_epoch + 1, __ATOMIC_RELEASE);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
-    if (t == self_rec) continue;
+    t->resume_skip = t != self_rec && __atomic_load_n(&t->blocking, __ATOMIC_SEQ_CST);
+    if (t == self_rec || t->resume_skip) continue;
     int err = pthread_kill(t->tid, HERON_GC_SIG_SUSPEND);
     if (err) hn_gc_fatal("pthread_kill failed: an attached thread exited without detaching");
     sent++;
@@ -177,7 +213,7 @@ void hn_threads_start_world(void) {
   __atomic_store_n(&resume_epoch, stop_epoch, __ATOMIC_RELEASE);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
-    if (t == self_rec) continue;
+    if (t == self_rec || t->resume_skip) continue;
     if (pthread_kill(t->tid, HERON_GC_SIG_RESUME) != 0)
       hn_gc_fatal("pthread_kill failed while resuming the world");
     sent++;
@@ -186,9 +222,18 @@ void hn_threads_start_world(void) {
   pthread_mutex_unlock(&reg_lock);
 }
 
+void hn_threads_each(void (*fn)(hn_gcthread_t *t, void *arg), void *arg) {
+  for (hn_gcthread_t *t = threads; t != NULL; t = t->next) fn(t, arg);
+}
+
 void hn_threads_each_stack(uintptr_t self_sp,
                            void (*fn)(uintptr_t lo, uintptr_t hi, void *arg), void *arg) {
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
+    if (t->resume_skip && t != self_rec) {
+      fn((uintptr_t)&t->blocking_regs, (uintptr_t)(&t->blocking_regs + 1), arg);
+      fn(t->blocking_sp, t->stack_hi, arg);
+      continue;
+    }
     uintptr_t lo = t == self_rec ? self_sp : __atomic_load_n(&t->sp, __ATOMIC_ACQUIRE);
     if (lo < t->stack_lo || lo >= t->stack_hi) lo = t->stack_lo; /* on an alternate stack */
     fn(lo, t->stack_hi, arg);

@@ -11,6 +11,7 @@
 #define HN_GC_THREADS_H
 
 #include <pthread.h>
+#include <setjmp.h>
 #include <stdint.h>
 
 typedef struct hn_gcthread {
@@ -20,12 +21,21 @@ typedef struct hn_gcthread {
   uintptr_t stack_lo;         /* lowest address of the stack mapping */
   uintptr_t sp;               /* stack pointer recorded while stopped */
   int attached;               /* attach depth: nested attaches need as many detaches */
+  int blocking;               /* in heron_gc_blocking_begin/end: not signalled (atomic) */
+  int resume_skip;            /* was blocking when the world stopped (reg_lock) */
+  uintptr_t blocking_sp;      /* the stack scan starts here while blocking */
+  jmp_buf blocking_regs;      /* the registers at heron_gc_blocking_begin */
+  struct hn_gctcache *tcache;   /* this thread's cache of free objects (gctcache.h) */
 } hn_gcthread_t;
 
 /* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */
 int hn_threads_init(void);
 int hn_threads_attach(void);
 void hn_threads_detach(void);
+/* The calling thread leaves (begin) and re-enters (end) code that touches GC objects:
+ * the collector scans its stack without stopping it (bdwgc's GC_do_blocking). */
+void hn_threads_blocking_begin(void);
+void hn_threads_blocking_end(void);
 /* The calling thread's record, or NULL if it is not attached. */
 hn_gcthread_t *hn_threads_self(void);
 uint64_t hn_threads_count(void);
@@ -35,6 +45,9 @@ uint64_t hn_threads_count(void);
 void hn_threads_stop_world(void);
 /* Resume the threads stopped by hn_threads_stop_world and unlock the registry. */
 void hn_threads_start_world(void);
+
+/* Calls fn(t, arg) for every attached thread. The world must be stopped. */
+void hn_threads_each(void (*fn)(hn_gcthread_t *t, void *arg), void *arg);
 
 /* Calls fn(lo, hi, arg) for the live stack range of every attached thread. The world
  * must be stopped; the calling thread's range starts at `self_sp`. */

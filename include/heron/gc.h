@@ -57,6 +57,12 @@ HERON_API int heron_gc_set_gogc(int gogc);
  * from the attach call's caller upward to the thread's stack base is scanned. */
 HERON_API int heron_gc_thread_attach(void);
 HERON_API void heron_gc_thread_detach(void);
+/* Around a long blocking call (a join, a wait, a read) the thread may declare that it
+ * does not touch GC objects: the collector then scans its stack (as it was at begin,
+ * locals and registers included) without signalling it. end waits for a collection in
+ * progress to finish. Calls nest no deeper than one level. */
+HERON_API void heron_gc_blocking_begin(void);
+HERON_API void heron_gc_blocking_end(void);
 
 /* Precise layout. Word i of the object (i counted in pointer-sized words) holds a pointer
  * when bit (i % 64) of ptrmap[i / 64] is set. For arrays, the layout of one element

@@ -19,7 +19,7 @@ typedef struct {
   void *arg;
 } gct_call_t;
 
-static void *gct_trampoline(void *p) {
+static __attribute__((unused)) void *gct_trampoline(void *p) {
   gct_call_t *c = p;
   heron_gc_thread_attach();
   c->fn(c->arg);
@@ -32,7 +32,9 @@ static inline void gct_on_thread(void (*fn)(void *), void *arg) {
   gct_call_t c = {fn, arg};
   pthread_t t;
   if (pthread_create(&t, NULL, gct_trampoline, &c) != 0) abort();
+  heron_gc_blocking_begin(); /* a join cannot be interrupted under ThreadSanitizer */
   pthread_join(t, NULL);
+  heron_gc_blocking_end();
 }
 
 static uint64_t gct_finalized;
@@ -50,10 +52,20 @@ static inline uint64_t gct_rand(uint64_t *s) { /* splitmix64 */
   return z ^ (z >> 31);
 }
 
-/* Collect until sweeping has finished and queued finalizers have run. */
+static __attribute__((unused)) void gct_run_finalizers_body(void *arg) { *(size_t *)arg = heron_gc_run_finalizers(); }
+
+/* Run the queued finalizers on a helper thread (so the objects they get never pass
+ * through the main thread's stack); returns how many ran. */
+static inline size_t gct_run_finalizers(void) {
+  size_t n = 0;
+  gct_on_thread(gct_run_finalizers_body, &n);
+  return n;
+}
+
+/* Collect (sweeping is finished when it returns) and run the finalizers it queued. */
 static inline void gct_collect_and_finalize(void) {
   heron_gc_collect();
-  heron_gc_run_finalizers();
+  gct_run_finalizers();
 }
 
 /* Overwrite the stack below the caller, so stale copies of pointers in dead frames

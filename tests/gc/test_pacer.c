@@ -93,6 +93,20 @@ static void test_heap_minimum_scales_with_gogc(void **state)
     assert_int_equal(hn_pacer_heap_goal(&p, &no_mem), 15 * MiB);
 }
 
+static void test_gogc_zero(void **state)
+{
+    (void)state;
+    /* GOGC=0: no minimum, the goal is the live heap, collect continuously. */
+    hn_pacer p;
+    hn_pacer_init(&p, 0, HN_PACER_NO_LIMIT);
+    assert_int_equal(p.heap_minimum, 0);
+    run_cycle(&p, 10 * MiB, 10 * MiB, 0, true);
+    hn_pacer_trigger_out t = hn_pacer_trigger(&p, &no_mem);
+    assert_int_equal(t.goal, 10 * MiB);
+    assert_int_equal(t.trigger, 10 * MiB);
+    assert_true(hn_pacer_should_start(&p, &no_mem, 10 * MiB));
+}
+
 static void test_gogc_off_without_limit(void **state)
 {
     (void)state;
@@ -479,6 +493,48 @@ static void test_assist_chunks(void **state)
     assert_int_equal(a.scan_work, 0);
 }
 
+static void test_periodic_cycle(void **state)
+{
+    (void)state;
+    hn_pacer p;
+    hn_pacer_init(&p, 100, HN_PACER_NO_LIMIT);
+    const int64_t s = 1000000000;
+    /* No cycle yet: never. */
+    assert_false(hn_pacer_periodic_due(&p, 1000 * s, 0));
+    /* Exactly 2 minutes after the last one: not yet; a nanosecond later: due. */
+    assert_false(hn_pacer_periodic_due(&p, 5 * s + 120 * s, 5 * s));
+    assert_true(hn_pacer_periodic_due(&p, 5 * s + 120 * s + 1, 5 * s));
+    /* GOGC=off turns periodic cycles off too, even with a limit. */
+    hn_pacer_set_gogc(&p, -1);
+    hn_pacer_set_memory_limit(&p, (int64_t)(64 * MiB));
+    assert_false(hn_pacer_periodic_due(&p, 500 * s, 5 * s));
+}
+
+static void test_sweep_pacing(void **state)
+{
+    (void)state;
+    /* Trigger 100 MiB, live 50 MiB: 49 MiB of distance after the 1 MiB
+     * margin; 8000 of 10000 pages left: 8000 / 51380224 pages per byte. */
+    double ppb = hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 2000, 8192, false);
+    assert_float_equal(ppb, 8000.0 / 51380224.0, 1e-18);
+    /* Done, or nothing left: no proportional sweeping. */
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 2000, 8192, true), 0, 0);
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(100 * MiB, 50 * MiB, 10000, 10000, 8192, false), 0, 0);
+    /* Trigger closer than the margin: one page of distance. */
+    assert_float_equal(hn_pacer_sweep_pages_per_byte(50 * MiB + 1000, 50 * MiB, 100, 0, 8192, false),
+                       100.0 / 8192.0, 0);
+
+    /* Debt: 0.001 pages per byte; 1 MiB allocated since the basis plus a
+     * 64 KiB span = 1114112 bytes -> 1114 pages; 100 swept by the caller and
+     * 900 since the basis: 114 still owed. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 51 * MiB, 50 * MiB, 64 * KiB, 900, 100), 114);
+    /* Ahead of schedule: nothing owed. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 51 * MiB, 50 * MiB, 64 * KiB, 2000, 0), 0);
+    /* Live below the basis (a cycle reset it): only the span counts. */
+    assert_int_equal(hn_pacer_sweep_debt(0.001, 40 * MiB, 50 * MiB, 64 * KiB, 0, 0), 65);
+    assert_int_equal(hn_pacer_sweep_debt(0, 51 * MiB, 50 * MiB, 64 * KiB, 0, 0), 0);
+}
+
 static void test_worker_plan(void **state)
 {
     (void)state;
@@ -509,6 +565,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_goal_with_stacks_and_globals),
         cmocka_unit_test(test_heap_minimum_scales_with_gogc),
+        cmocka_unit_test(test_gogc_zero),
         cmocka_unit_test(test_gogc_off_without_limit),
         cmocka_unit_test(test_gogc_off_with_limit),
         cmocka_unit_test(test_limit_goal_headroom),
@@ -521,6 +578,8 @@ int main(void)
         cmocka_unit_test(test_cons_mark_with_assists_and_idle),
         cmocka_unit_test(test_assist_ratio),
         cmocka_unit_test(test_assist_chunks),
+        cmocka_unit_test(test_periodic_cycle),
+        cmocka_unit_test(test_sweep_pacing),
         cmocka_unit_test(test_worker_plan),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

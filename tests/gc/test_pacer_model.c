@@ -22,8 +22,9 @@
  * What it checks: after a warm-up, each cycle's peak heap is within 10 % of
  * that cycle's goal at GOGC 50, 100 and 200, also when the allocation rate
  * changes from cycle to cycle; with a memory limit below the
- * GOGC goal, mapped memory stays under the limit; and doubling GOGC about
- * halves the number of cycles.
+ * GOGC goal, mapped memory stays under the limit; when the live heap does not
+ * fit under the limit, the CPU limiter holds GC CPU near half; and doubling
+ * GOGC about halves the number of cycles.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -50,6 +51,7 @@ typedef struct model_params {
     int64_t dt;         /* ns per step */
     int cycles;         /* cycles to run */
     int warmup;         /* cycles not checked */
+    bool no_limiter;    /* never skip assists (to see what the limiter saves) */
 } model_params;
 
 typedef struct model_result {
@@ -57,7 +59,8 @@ typedef struct model_result {
     double max_ratio;      /* highest peak / goal after warm-up */
     uint64_t peak_mapped;  /* after warm-up */
     int64_t elapsed_ns;
-    double gc_cpu_fraction;
+    double gc_cpu_fraction;   /* over the whole run */
+    double steady_gc_cpu;     /* after warm-up */
     uint64_t limiter_activations;
 } model_result;
 
@@ -73,8 +76,8 @@ static model_result run_model(const model_params *mp)
     uint64_t heap_live = mp->live; /* the live set exists from the start */
     bool marking = false;
     int64_t work_done = 0, bg_credit = 0, credit = 0;
-    int64_t assist_ns = 0, assist_carry = 0, cycle_assist_ns = 0;
-    int64_t gc_cpu = 0, total_cpu = 0;
+    int64_t assist_ns = 0, cycle_assist_ns = 0;
+    int64_t gc_cpu = 0, total_cpu = 0, warm_gc_cpu = -1, warm_total_cpu = 0;
     uint64_t heap_scan = 0, peak = 0;
     const double cpu_step = (double)mp->dt * mp->procs;
     double alloc = mp->alloc;
@@ -110,32 +113,39 @@ static model_result run_model(const model_params *mp)
             gc_cpu += (int64_t)bg_cpu;
             mutator_cpu -= bg_cpu;
         }
-        /* Assist time owed from the last step comes out of this one. */
-        double pay = (double)assist_carry < mutator_cpu ? (double)assist_carry : mutator_cpu;
-        mutator_cpu -= pay;
-        assist_carry -= (int64_t)pay;
+        if (marking && credit < 0 && work_done < (int64_t)mp->live) {
+            /* A mutator in debt assists before it allocates again, on its own
+             * CPU, for at most this step; it asks again next step, so it sees
+             * the CPU limiter turn on (Go re-checks at its retry points). */
+            hn_pacer_assist a = hn_pacer_assist_plan(&p, -credit, bg_credit,
+                                                     !mp->no_limiter &&
+                                                         hn_limiter_limiting(&lim));
+            if (!a.skipped) {
+                bg_credit -= a.stolen;
+                credit += a.stolen_bytes;
+                /* Scan what there is to scan (Go's gcDrainN stops when the
+                 * work runs out) and what fits in the step. */
+                int64_t chunk = a.scan_work;
+                if (chunk > (int64_t)mp->live - work_done)
+                    chunk = (int64_t)mp->live - work_done;
+                if (chunk > (int64_t)(mutator_cpu * mp->scan))
+                    chunk = (int64_t)(mutator_cpu * mp->scan);
+                if (chunk > 0) {
+                    int64_t t = (int64_t)((double)chunk / mp->scan);
+                    work_done += chunk;
+                    credit += hn_pacer_assist_credit(&p, chunk);
+                    mutator_cpu -= (double)t;
+                    assist_ns += t;
+                    cycle_assist_ns += t;
+                    gc_cpu += t;
+                }
+            }
+        }
 
         uint64_t bytes = (uint64_t)(mutator_cpu * alloc);
         heap_live += bytes;
         if (marking) {
             credit -= (int64_t)bytes;
-            if (credit < 0) {
-                hn_pacer_assist a = hn_pacer_assist_plan(&p, -credit, bg_credit,
-                                                         hn_limiter_limiting(&lim));
-                if (!a.skipped) {
-                    bg_credit -= a.stolen;
-                    credit += a.stolen_bytes;
-                    if (a.scan_work > 0) {
-                        int64_t t = (int64_t)((double)a.scan_work / mp->scan);
-                        work_done += a.scan_work;
-                        credit += hn_pacer_assist_credit(&p, a.scan_work);
-                        assist_carry += t;
-                        assist_ns += t;
-                        cycle_assist_ns += t;
-                        gc_cpu += t;
-                    }
-                }
-            }
             if (heap_live > peak)
                 peak = heap_live;
             hn_pacer_revise_in in = {
@@ -150,6 +160,10 @@ static model_result run_model(const model_params *mp)
         total_cpu += (int64_t)cpu_step;
         hn_limiter_update(&lim, now, assist_ns, 0);
         assist_ns = 0;
+        if (p.cycles >= (uint64_t)mp->warmup && warm_gc_cpu < 0) {
+            warm_gc_cpu = gc_cpu;
+            warm_total_cpu = total_cpu;
+        }
         if (p.cycles >= (uint64_t)mp->warmup && heap_live + mp->nonheap > r.peak_mapped)
             r.peak_mapped = heap_live + mp->nonheap;
 
@@ -183,6 +197,7 @@ static model_result run_model(const model_params *mp)
     }
     r.elapsed_ns = now;
     r.gc_cpu_fraction = (double)gc_cpu / (double)total_cpu;
+    r.steady_gc_cpu = (double)(gc_cpu - warm_gc_cpu) / (double)(total_cpu - warm_total_cpu);
     r.limiter_activations = lim.activations;
     return r;
 }
@@ -283,6 +298,33 @@ static void test_limit_below_gogc_goal(void **state)
     assert_true(r.peak_mapped <= 64 * MiB);
 }
 
+static void test_limiter_caps_spiral(void **state)
+{
+    (void)state;
+    /* The live heap does not fit: 72 MiB live under a 64 MiB limit. The goal
+     * is floored at the live heap, the GC runs back to back and assists at
+     * the hard goal would take most of the CPU. The CPU limiter lets the GC
+     * fill its bucket (4 procs * 1 s), then holds it near half: limiting
+     * turns assists off (25 % GC), which drains the bucket, which turns them
+     * back on, so the GC alternates between 25 % and its uncapped share. */
+    model_params mp = base(100);
+    mp.live = 72 * MiB;
+    mp.limit = (int64_t)(64 * MiB);
+    mp.alloc = 0.5;
+    mp.cycles = 300;
+    mp.warmup = 100; /* past the first ~1.4 s it takes to fill the bucket */
+    model_result capped = run_model(&mp);
+    mp.no_limiter = true;
+    model_result uncapped = run_model(&mp);
+    print_message("live over the limit: GC CPU %.1f %% with the limiter (%llu "
+                  "activations), %.1f %% without\n", 100 * capped.steady_gc_cpu,
+                  (unsigned long long)capped.limiter_activations,
+                  100 * uncapped.steady_gc_cpu);
+    assert_true(uncapped.steady_gc_cpu > 0.8);
+    assert_true(capped.limiter_activations > 0);
+    assert_true(capped.steady_gc_cpu > 0.45 && capped.steady_gc_cpu < 0.66);
+}
+
 static void test_doubling_gogc_halves_cycles(void **state)
 {
     (void)state;
@@ -315,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_faster_allocation),
         cmocka_unit_test(test_noisy_allocation),
         cmocka_unit_test(test_limit_below_gogc_goal),
+        cmocka_unit_test(test_limiter_caps_spiral),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

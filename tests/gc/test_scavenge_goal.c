@@ -37,7 +37,7 @@ static void test_gc_percent_goal(void **state)
     hn_scavenge_goals g = hn_scavenge_goals_compute(&in);
     assert_int_equal(g.gc_percent_goal, 242 * MiB);
     assert_int_equal(g.memory_limit_goal, HN_SCAVENGE_NONE);
-    assert_int_equal(hn_scavenge_background_todo(&g, in.heap_retained, in.mapped_ready),
+    assert_int_equal(hn_scavenge_background_remaining(&g, in.heap_retained, in.mapped_ready),
                      58 * MiB);
 
     /* Shrinking goal: 100 -> 50 MiB halves the need: 55 + 5.5 = 60.5 MiB. */
@@ -64,7 +64,7 @@ static void test_gc_percent_goal(void **state)
     in.heap_retained = 1000000;
     g = hn_scavenge_goals_compute(&in);
     assert_int_equal(g.gc_percent_goal, HN_SCAVENGE_NONE);
-    assert_int_equal(hn_scavenge_background_todo(&g, in.heap_retained, 0), 0);
+    assert_int_equal(hn_scavenge_background_remaining(&g, in.heap_retained, 0), 0);
 
     /* Before the first cycle: no GOGC goal. */
     in = base();
@@ -84,12 +84,12 @@ static void test_memory_limit_goal(void **state)
     assert_int_equal(g.memory_limit_goal, 99614720);
     /* Background work: the larger of the two overages: 300 - 242 = 58 MiB
      * vs 99 MiB - 99614720 = 4194304. */
-    assert_int_equal(hn_scavenge_background_todo(&g, in.heap_retained, in.mapped_ready),
+    assert_int_equal(hn_scavenge_background_remaining(&g, in.heap_retained, in.mapped_ready),
                      58 * MiB);
     in.heap_retained = 200 * MiB; /* GOGC goal met */
     g = hn_scavenge_goals_compute(&in);
     assert_int_equal(g.gc_percent_goal, HN_SCAVENGE_NONE);
-    assert_int_equal(hn_scavenge_background_todo(&g, in.heap_retained, in.mapped_ready),
+    assert_int_equal(hn_scavenge_background_remaining(&g, in.heap_retained, in.mapped_ready),
                      103809024 - 99614720);
     /* At or under 95 %: no limit goal. */
     in.mapped_ready = 99614720;

@@ -5,6 +5,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -185,6 +186,100 @@ static void test_error_buffer_handling(void **state)
     assert_int_equal(hn_settings_parse_gogc("nope", &g, NULL, 0), -1);
 }
 
+/* An independent statement of Go's rule, to compare against on random
+ * strings: optional '-', one or more digits, then "", "B", "KiB", "MiB",
+ * "GiB" or "TiB"; a nonzero negative count is invalid; the value must fit in
+ * an int64. Arithmetic in 128 bits, saturating. */
+__extension__ typedef unsigned __int128 u128;
+
+static int reference_bytes(const char *s, int64_t *out)
+{
+    size_t len = strlen(s);
+    size_t i = 0;
+    bool neg = false;
+    if (i < len && s[i] == '-') {
+        neg = true;
+        i++;
+    }
+    size_t digits = i;
+    u128 v = 0;
+    while (i < len && s[i] >= '0' && s[i] <= '9') {
+        if (v < ((u128)1 << 100))
+            v = v * 10 + (u128)(s[i] - '0');
+        i++;
+    }
+    if (i == digits)
+        return -1;
+    const char *suffix = s + i;
+    u128 mult;
+    if (strcmp(suffix, "") == 0 || strcmp(suffix, "B") == 0)
+        mult = 1;
+    else if (strcmp(suffix, "KiB") == 0)
+        mult = (u128)1 << 10;
+    else if (strcmp(suffix, "MiB") == 0)
+        mult = (u128)1 << 20;
+    else if (strcmp(suffix, "GiB") == 0)
+        mult = (u128)1 << 30;
+    else if (strcmp(suffix, "TiB") == 0)
+        mult = (u128)1 << 40;
+    else
+        return -1;
+    if (neg && v != 0)
+        return -1;
+    v *= mult;
+    if (v > (u128)INT64_MAX)
+        return -1;
+    *out = (int64_t)v;
+    return 0;
+}
+
+static uint64_t xorshift(uint64_t *x)
+{
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+static void test_bytes_against_reference(void **state)
+{
+    (void)state;
+    static const char alphabet[] = "0123456789KMGTiB-+ .kmx";
+    static const char *suffixes[] = {"", "B", "KiB", "MiB", "GiB", "TiB", "KB", "iB"};
+    uint64_t rng = 0x2545f4914f6cdd1du;
+    int valid = 0;
+    const int rounds = 200000;
+    for (int n = 0; n < rounds; n++) {
+        char buf[40];
+        size_t len = 0;
+        if (xorshift(&rng) % 2) {
+            /* Anything from the alphabet. */
+            len = (size_t)(xorshift(&rng) % 12);
+            for (size_t i = 0; i < len; i++)
+                buf[i] = alphabet[xorshift(&rng) % (sizeof alphabet - 1)];
+            buf[len] = '\0';
+        } else {
+            /* Near-valid: [-]digits[suffix], up to 22 digits (overflow). */
+            if (xorshift(&rng) % 8 == 0)
+                buf[len++] = '-';
+            size_t nd = 1 + (size_t)(xorshift(&rng) % 22);
+            for (size_t i = 0; i < nd; i++)
+                buf[len++] = (char)('0' + xorshift(&rng) % 10);
+            buf[len] = '\0';
+            strcat(buf, suffixes[xorshift(&rng) % 8]);
+        }
+        int64_t got = -7, want = -7;
+        int rg = hn_settings_parse_bytes(buf, &got);
+        int rw = reference_bytes(buf, &want);
+        if (rg != rw || (rg == 0 && got != want))
+            fail_msg("\"%s\": parser %d/%lld, reference %d/%lld", buf, rg,
+                     (long long)got, rw, (long long)want);
+        valid += rg == 0;
+    }
+    /* Both outcomes were exercised in bulk. */
+    assert_true(valid > rounds / 10 && valid < rounds / 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +288,7 @@ int main(void)
         cmocka_unit_test(test_gomemlimit_valid),
         cmocka_unit_test(test_gomemlimit_invalid),
         cmocka_unit_test(test_error_buffer_handling),
+        cmocka_unit_test(test_bytes_against_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
