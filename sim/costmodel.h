@@ -29,15 +29,16 @@ typedef struct hn_cost {
 } hn_cost;
 
 /* The defaults: `gcsim calibrate` on the development machine (2-core x86-64 VM under
- * paravirtual paging, Debian 12, heron's stop-the-world collector, debugoptimized
- * build, 2026-11-29): mark 0.397 ns/byte and 301.75 ns/object, sweep 292.58 ns/span,
- * rounded. The fit put the fixed cost at 0 (it is lost in the noise of a shared
- * machine); 20 us stands for stopping and restarting the world, the order of Go's own
- * sweep-termination and mark-termination pauses. See docs/gcsim.md "The cost model". */
+ * paravirtual paging, Debian 12, heron's stop-the-world collector as of gc commit
+ * 25cc2d1, debugoptimized build, 2026-11-29): mark 0.1827 ns/byte and 303.90 ns/object,
+ * sweep 394.22 ns/span, rounded. The fit put the fixed cost at 0 (it is lost in the
+ * noise of a shared machine); 20 us stands for stopping and restarting the world, the
+ * order of Go's own sweep-termination and mark-termination pauses. See docs/gcsim.md
+ * "The cost model". */
 #define HN_COST_DEFAULT_PAUSE_NS 20000.0
-#define HN_COST_DEFAULT_MARK_NS_PER_BYTE 0.4
+#define HN_COST_DEFAULT_MARK_NS_PER_BYTE 0.18
 #define HN_COST_DEFAULT_MARK_NS_PER_OBJECT 300.0
-#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 290.0
+#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 390.0
 
 void hn_cost_defaults(hn_cost *c);
 /* Path of the calibration file into buf; -1 when neither XDG_CONFIG_HOME nor HOME is

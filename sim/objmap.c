@@ -7,7 +7,10 @@
 #include <stddef.h>
 #include <sys/mman.h>
 
-/* 64 Ki slots (1 MiB) to start: small traces never rehash. */
+/* 64 Ki slots (1 MiB) to start. A smaller table cost the shipped traces a quarter of
+ * their speed (sqlite, 9 k live objects: 31.5 against 22 M events/s at 4096 slots): the
+ * blocks of 16 consecutive ids make longer probe runs at the same load in a small table.
+ * The price is about 5 ms of start-up to map and fault it in. */
 #define OBJMAP_INITIAL_LOG2 16
 
 static hn_objmap_slot *slots_alloc(uint64_t n)

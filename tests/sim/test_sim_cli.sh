@@ -5,7 +5,7 @@
 set -u
 GCSIM=$1
 SRC=$2
-SANITIZING=${3:-false}
+SANITIZE=${3:-none}   # the build's b_sanitize
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 TRACE=$SRC/tests/sim/golden/steady.trace
@@ -163,7 +163,7 @@ c=$(awk '/^GC cycles/ {print $3}' "$TMP/stw"); p=$(awk '/^STW pauses/ {print $3}
 run 0 "gc GOGC=100" --cost=default --replay=gc "$TRACE"
 awk '/^GC cycles/ { if ($3 < 1 || $4 < 1) exit 1 }' "$TMP/out" ||
     { echo "FAIL: --replay=gc: no cycles"; fails=$((fails + 1)); }
-if [ "${SANITIZING:-false}" = false ]; then
+if [ "$SANITIZE" = none ]; then
     run 0 "heron *glibc" --replay=malloc --allocator=heron,glibc --csv="$TMP/m.csv" "$TRACE"
     grep -q '^heron,[0-9]*,' "$TMP/m.csv" || { echo "FAIL: --replay=malloc CSV"; fails=$((fails + 1)); }
     for a in jemalloc mimalloc tcmalloc; do
