@@ -218,7 +218,11 @@ int hn_cmd_calibrate(int argc, char **argv)
         return 2;
     }
 
-    char dir[] = "/tmp/gcsim-calibrate-XXXXXX";
+    /* mkdtemp's template: the prefix, then six letters it replaces. */
+    char dir[64] = "/tmp/gcsim-calibrate-";
+    size_t plen = strlen(dir);
+    memset(dir + plen, 'X', 6);
+    dir[plen + 6] = 0;
     if (!mkdtemp(dir)) {
         hn_gcsim_error("calibrate: %s: %s", dir, strerror(errno));
         return 1;
