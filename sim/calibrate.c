@@ -10,7 +10,8 @@
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process. It reports the total
  *    pause time, the collector threads' CPU (the sweeper's), the cycles, and the bytes
  *    marked and span pages in use summed over the cycles.
- * 3. Fits, by least squares over every cycle of every run (a few hundred points; the
+ * 3. Fits, by least squares over every cycle of the faster of each configuration's two
+ *    runs (a few hundred points; the
  *    fixed, per-byte and per-object terms are not proportional to each other across
  *    cycles of different heaps, as run totals nearly were):
  *      a cycle's pause = pause_ns + mark_ns_per_byte * bytes marked
@@ -245,6 +246,7 @@ int hn_cmd_calibrate(int argc, char **argv)
             /* The least of REPEATS runs: on a shared machine, interference only ever
              * adds time. */
             pause[n] = sweep[n] = INFINITY;
+            size_t first = ns; /* this configuration's cycles start here */
             for (int rep = 0; rep < REPEATS && rc == 0; rep++) {
                 hn_replay_gc_result res;
                 fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
@@ -256,6 +258,15 @@ int hn_cmd_calibrate(int argc, char **argv)
                 x[0][n] = res.sum.cycles;
                 x[1][n] = res.marked_sum;
                 x[2][n] = res.objects_sum;
+                spans[n] = res.spans_sum;
+                if (res.sum.sweep_cpu_ns < sweep[n])
+                    sweep[n] = res.sum.sweep_cpu_ns;
+                if (res.sum.pause_total_ns >= pause[n])
+                    continue;
+                /* The faster run's cycles replace the slower one's: interference only
+                 * ever lengthens a pause. */
+                pause[n] = res.sum.pause_total_ns;
+                ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
                     sx[0][ns] = 1;
@@ -263,11 +274,6 @@ int hn_cmd_calibrate(int argc, char **argv)
                     sx[2][ns] = cy->objects;
                     sy[ns] = cy->pause_ns;
                 }
-                spans[n] = res.spans_sum;
-                if (res.sum.pause_total_ns < pause[n])
-                    pause[n] = res.sum.pause_total_ns;
-                if (res.sum.sweep_cpu_ns < sweep[n])
-                    sweep[n] = res.sum.sweep_cpu_ns;
             }
             n++;
         }

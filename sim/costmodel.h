@@ -29,17 +29,18 @@ typedef struct hn_cost {
 } hn_cost;
 
 /* The defaults: `gcsim calibrate` on the development machine (2-core x86-64 VM under
- * paravirtual paging, Debian 12, heron's stop-the-world collector as of gc commit
- * 25cc2d1, debugoptimized build, 2026-11-29 09:08): mark 0.1972 ns/byte and 81.45
- * ns/object, sweep 269.43 ns/span, rounded. Calibrations minutes apart on that shared
- * machine spread by 2-3x (per object 81 to 159 ns), so these are an order of magnitude,
- * not a constant of nature: calibrate on the machine that matters. The fit put the
- * fixed cost at 0 (lost in the noise); 20 us stands for stopping and restarting the
- * world, the order of Go's own pauses. See docs/gcsim.md "The cost model". */
+ * paravirtual paging, Debian 12, heron's stop-the-world collector as merged in main at
+ * 2026-11-29 09:15, debugoptimized build): mark 0.1965 ns/byte and 65.81 ns/object, sweep
+ * 196.00 ns/span, rounded. A second calibration a minute later gave 0.27, 83 and 170;
+ * earlier ones, on a busier machine or an earlier collector, up to 5x more per object:
+ * these are an order of magnitude, not a constant of nature; calibrate on the machine
+ * that matters. The fit put the fixed cost at 0 (lost in the noise); 20 us stands for
+ * stopping and restarting the world, the order of Go's own pauses. See docs/gcsim.md
+ * "The cost model". */
 #define HN_COST_DEFAULT_PAUSE_NS 20000.0
 #define HN_COST_DEFAULT_MARK_NS_PER_BYTE 0.2
-#define HN_COST_DEFAULT_MARK_NS_PER_OBJECT 80.0
-#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 270.0
+#define HN_COST_DEFAULT_MARK_NS_PER_OBJECT 65.0
+#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 195.0
 
 void hn_cost_defaults(hn_cost *c);
 /* Path of the calibration file into buf; -1 when neither XDG_CONFIG_HOME nor HOME is
