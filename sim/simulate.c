@@ -359,13 +359,13 @@ static int time_step(hn_sim *s, int64_t t)
         int64_t dt = t - s->limiter.last_update_ns;
         hn_limiter_update(&s->limiter, t, (int64_t)s->assist_ns_window, 0);
         s->assist_ns_window = 0;
-        uint64_t todo = hn_scavenge_background_todo(&s->scav, hn_model_heap_rss(&s->heap),
+        uint64_t excess = hn_scavenge_background_remaining(&s->scav, hn_model_heap_rss(&s->heap),
                                                     hn_model_heap_rss(&s->heap));
-        if (todo && s->heap.free) {
+        if (excess && s->heap.free) {
             uint64_t can = hn_scavenge_rate_bytes(dt, s->procs, 0, SIM_PHYS_PAGE);
             integrate(s, t);
             s->sum.released_bytes +=
-                (double)hn_model_heap_release(&s->heap, todo < can ? todo : can);
+                (double)hn_model_heap_release(&s->heap, excess < can ? excess : can);
             if (s->cfg.memory_limit != HN_PACER_NO_LIMIT)
                 s->trigger_stale = true;
         }
