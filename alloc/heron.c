@@ -280,12 +280,13 @@ HERON_API int heron_trim(size_t pad) {
   hn_tcache_flush();
   hn_central_drain_all();
   hn_pageheap_release_all();
+  size_t meta = hn_meta_release_free();
   hn_pageheap_lock();
   hn_pageheap_stats_locked(&after);
   hn_pageheap_unlock();
   errno = saved;
   /* Spans emptied by the flush may already have been released by the policy. */
-  return after.released_total > before.released_total;
+  return after.released_total > before.released_total || meta > 0;
 }
 
 HERON_API const char *heron_version(void) { return "heron 0.1.0"; }

@@ -48,6 +48,9 @@ void hn_meta_span_free(hn_span_t *s);
 uint64_t *hn_meta_bitmap_new(void); /* HN_MAX_OBJECTS bits, zeroed */
 void hn_meta_bitmap_free(uint64_t *b);
 size_t hn_meta_mapped(void);
+/* Give back the pages of metadata chunks holding no live record (malloc_trim).
+ * Returns the bytes released. */
+size_t hn_meta_release_free(void);
 void hn_meta_lock_all(void);
 void hn_meta_unlock_all(int child);
 
