@@ -261,7 +261,7 @@ static void apply_release_policy(uint32_t now) {
   if (resident > 2 * cap)
     release_down_to(cap, now, 0);
   else
-    release_down_to(cap, now, hn_opt.decay_ms ? hn_opt.decay_ms : 0);
+    release_down_to(cap, now, hn_opt.decay_ms);
 }
 
 void hn_pageheap_free_locked(hn_span_t *s) {
