@@ -178,9 +178,19 @@ HERON_API void *heron_realloc(void *ptr, size_t size) {
     return NULL;
   }
   size_t old = usable_size(ptr, "realloc(): invalid pointer");
-  if (size <= old) {
-    /* Keep the block while it is the right class, or a large block at most half empty. */
-    if (old <= HN_MAX_SMALL ? hn_size_class(size) == hn_size_class(old) : size > old / 2)
+  if (size <= old && old <= HN_MAX_SMALL && hn_size_class(size) == hn_size_class(old))
+    return ptr; /* still the right class */
+  if (old > HN_MAX_SMALL && size > HN_MAX_SMALL && size <= PTRDIFF_MAX) {
+    /* A large block shrinks or grows in place when the page heap allows. */
+    if (size <= old && size > old / 2)
+      return ptr;
+    uintptr_t pages = (size + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
+    hn_pageheap_lock();
+    hn_span_t *s = hn_pagemap_lookup((uintptr_t)ptr);
+    int done = s && s->state == HN_SPAN_LARGE && s->start == (uintptr_t)ptr &&
+               hn_pageheap_resize_locked(s, pages) == 0;
+    hn_pageheap_unlock();
+    if (done)
       return ptr;
   }
   void *q = hn_malloc_inline(size);
