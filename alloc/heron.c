@@ -70,19 +70,24 @@ void hn_fatal(const char *what, const void *ptr) {
   abort();
 }
 
-static void fork_prepare(void) {
+void hn_alloc_lock_all(void) {
+  hn_init();
   hn_threads_lock();
   hn_central_lock_all();
   hn_pageheap_lock();
   hn_meta_lock_all();
 }
 
-static void fork_parent(void) {
+void hn_alloc_unlock_all(void) {
   hn_meta_unlock_all(0);
   hn_pageheap_unlock();
   hn_central_unlock_all(0);
   hn_threads_unlock(0);
 }
+
+static void fork_prepare(void) { hn_alloc_lock_all(); }
+
+static void fork_parent(void) { hn_alloc_unlock_all(); }
 
 static void fork_child(void) {
   hn_meta_unlock_all(1);
