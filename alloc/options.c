@@ -14,11 +14,15 @@
  * but 4 MiB are always allowed so a small program does not madvise on every free. */
 #define HN_DEFAULT_RETAIN_PERCENT 10
 #define HN_DEFAULT_RETAIN_MIN ((size_t)4 << 20)
+/* 1 s: far longer than a producer takes to reuse a span another thread just emptied,
+ * far shorter than jemalloc's 10 s decay, so RSS follows the program closely. */
+#define HN_DEFAULT_DECAY_MS 1000
 
 hn_options_t hn_opt = {
     .release = HN_OS_RELEASE_DONTNEED,
     .retain_percent = HN_DEFAULT_RETAIN_PERCENT,
     .retain_min = HN_DEFAULT_RETAIN_MIN,
+    .decay_ms = HN_DEFAULT_DECAY_MS,
 };
 
 static void warn(const char *name, const char *value, const char *expect) {
@@ -94,6 +98,14 @@ void hn_options_read(void) {
       hn_opt.retain_min = n;
     else
       warn("HERON_RETAIN_MIN", v, "a size like 4MiB");
+  }
+  if ((v = getenv("HERON_DECAY_MS"))) {
+    char *end;
+    unsigned long ms = strtoul(v, &end, 10);
+    if (*v >= '0' && *v <= '9' && *end == '\0' && ms <= 3600000)
+      hn_opt.decay_ms = (uint32_t)ms;
+    else
+      warn("HERON_DECAY_MS", v, "milliseconds 0..3600000");
   }
   if ((v = getenv("HERON_CHECK")) && parse_bool(v, &hn_opt.check))
     warn("HERON_CHECK", v, "0 or 1");

@@ -15,11 +15,16 @@
  *  4. Every page has a "released" bit in the page map leaf: set while not resident
  *     (fresh from the OS or given back with madvise). A free run counts its released
  *     pages, so the statistics know exactly how much free memory is resident.
- *  5. Release policy (after each free): free resident bytes may not exceed
- *     max(HERON_RETAIN_MIN, HERON_RETAIN % of the bytes in use). Above that, whole free
- *     runs, largest first, are released until a quarter below the cap, so a program that
- *     frees steadily makes one madvise per few frees, not one per free. malloc_trim(0)
- *     releases every free run. The freeing thread pays; there is no background thread.
+ *  5. Release policy (after each free), with a soft cap S = max(HERON_RETAIN_MIN,
+ *     HERON_RETAIN % of the bytes in use) on free resident bytes:
+ *     - above S, runs that have stayed free for HERON_DECAY_MS are released, largest
+ *       first (looking at a few runs only), until at most S;
+ *     - above 2 S, runs are released regardless of age, largest first, until at most S.
+ *     The age rule is what keeps a churning program (spans freed by one thread and
+ *     taken again by another a moment later) from paying a madvise and a page fault per
+ *     span; the hard cap bounds what a program that frees most of its heap keeps.
+ *     malloc_trim(0) releases every free run. The freeing thread pays; there is no
+ *     background thread, so an idle program keeps up to 2 S until its next free.
  *
  * Invariants (page heap lock): free runs in the tree do not touch each other; pages
  * of a span in use all map to it; a free run maps to itself at its first and last page
@@ -29,6 +34,8 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/tree.h>
+#include <time.h>
 
 #include "alloc/internal.h"
 #include "alloc/lock.h"
@@ -62,6 +69,13 @@ void hn_pageheap_unlock_child(void) { hn_lock_reset(&heap_lock); }
 static uintptr_t page_of(uintptr_t addr) { return addr >> HN_PAGE_SHIFT; }
 
 /* Put a free run into the tree and the page map. */
+/* Milliseconds on a coarse monotonic clock (a vDSO read, no system call). */
+static uint32_t now_ms(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+  return (uint32_t)((uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u);
+}
+
 static void insert_free(hn_span_t *s) {
   s->state = HN_SPAN_FREE;
   s->fastclass = 0;
@@ -72,6 +86,9 @@ static void insert_free(hn_span_t *s) {
 }
 
 static void remove_free(hn_span_t *s) { RB_REMOVE(free_tree, &free_runs, s); }
+
+/* The later of two freed_ms stamps (wrapping arithmetic). */
+static uint32_t newer(uint32_t a, uint32_t b) { return (int32_t)(a - b) >= 0 ? a : b; }
 
 /* Merge s (out of the tree; its first and last entries may still point at it) with
  * the free runs that touch it, then insert the result. */
@@ -85,6 +102,7 @@ static void coalesce_insert(hn_span_t *s) {
     s->start = prev->start;
     s->npages += prev->npages;
     s->nreleased += prev->nreleased;
+    s->freed_ms = newer(s->freed_ms, prev->freed_ms);
     hn_meta_span_free(prev);
   }
   hn_span_t *next = hn_pagemap_lookup(hn_span_end(s));
@@ -94,6 +112,7 @@ static void coalesce_insert(hn_span_t *s) {
     hn_pagemap_set1_locked(page_of(next->start), NULL);
     s->npages += next->npages;
     s->nreleased += next->nreleased;
+    s->freed_ms = newer(s->freed_ms, next->freed_ms);
     hn_meta_span_free(next);
   }
   insert_free(s);
@@ -165,6 +184,7 @@ hn_span_t *hn_pageheap_alloc_locked(uintptr_t npages, uintptr_t align_pages, int
   }
   remove_free(f);
   uintptr_t total_released = f->nreleased;
+  uint32_t freed_ms = f->freed_ms;
   hn_pagemap_set1_locked(page_of(f->start), NULL);
   hn_pagemap_set1_locked(page_of(f->start) + f->npages - 1, NULL);
   uintptr_t used_released = hn_pagemap_count_released_locked(page_of(start), npages);
@@ -172,12 +192,14 @@ hn_span_t *hn_pageheap_alloc_locked(uintptr_t npages, uintptr_t align_pages, int
     hs->start = f->start;
     hs->npages = (uint32_t)head;
     hs->nreleased = (uint32_t)hn_pagemap_count_released_locked(page_of(f->start), head);
+    hs->freed_ms = freed_ms;
     insert_free(hs);
   }
   if (ts) {
     ts->start = start + (npages << HN_PAGE_SHIFT);
     ts->npages = (uint32_t)tail;
     ts->nreleased = (uint32_t)(total_released - used_released - (hs ? hs->nreleased : 0));
+    ts->freed_ms = freed_ms;
     insert_free(ts);
   }
   hn_span_t *s = f;
@@ -210,24 +232,36 @@ static size_t release_run(hn_span_t *s) {
   return n;
 }
 
-/* Release largest free runs until free resident bytes are at most target. */
-static void release_down_to(size_t target) {
+/* Runs looked at, largest first, when releasing only old ones: bounds the work a
+ * free does when most free runs are young. */
+#define HN_RELEASE_SCAN 16
+
+/* Release free runs, largest first, until free resident bytes are at most target;
+ * with min_age_ms > 0 only runs free for that long, among the HN_RELEASE_SCAN largest. */
+static void release_down_to(size_t target, uint32_t now, uint32_t min_age_ms) {
   hn_span_t *s = RB_MAX(free_tree, &free_runs);
-  while (s && ((pages_free - pages_released) << HN_PAGE_SHIFT) > target) {
+  for (unsigned seen = 0; s && ((pages_free - pages_released) << HN_PAGE_SHIFT) > target; seen++) {
+    if (min_age_ms && seen == HN_RELEASE_SCAN)
+      break;
     hn_span_t *prev = RB_PREV(free_tree, &free_runs, s);
-    release_run(s);
+    if (!min_age_ms || now - s->freed_ms >= min_age_ms)
+      release_run(s);
     s = prev;
   }
 }
 
-static void apply_release_policy(void) {
+static void apply_release_policy(uint32_t now) {
   size_t resident = (pages_free - pages_released) << HN_PAGE_SHIFT;
   size_t in_use = (pages_mapped - pages_free) << HN_PAGE_SHIFT;
   size_t cap = in_use / 100 * hn_opt.retain_percent;
   if (cap < hn_opt.retain_min)
     cap = hn_opt.retain_min;
-  if (resident > cap)
-    release_down_to(cap - cap / 4);
+  if (resident <= cap)
+    return;
+  if (resident > 2 * cap)
+    release_down_to(cap, now, 0);
+  else
+    release_down_to(cap, now, hn_opt.decay_ms);
 }
 
 void hn_pageheap_free_locked(hn_span_t *s) {
@@ -238,10 +272,62 @@ void hn_pageheap_free_locked(hn_span_t *s) {
   s->fastclass = 0;
   s->sizeclass = 0;
   s->nreleased = 0;
+  uint32_t now = now_ms();
+  s->freed_ms = now;
   pages_free += s->npages;
   spans_in_use--;
   coalesce_insert(s);
-  apply_release_policy();
+  apply_release_policy(now);
+}
+
+int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages) {
+  if (npages == 0 || npages >= ((uintptr_t)1 << 31))
+    return -1;
+  if (npages < s->npages) {
+    /* Cut the tail off as a span of its own and free it (coalescing with what follows). */
+    hn_span_t *t = hn_meta_span_new();
+    if (!t)
+      return -1;
+    t->start = s->start + (npages << HN_PAGE_SHIFT);
+    t->npages = (uint32_t)(s->npages - npages);
+    t->state = HN_SPAN_LARGE;
+    s->npages = (uint32_t)npages;
+    s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
+    hn_pagemap_set_locked(page_of(t->start), t->npages, t);
+    spans_in_use++;
+    hn_pageheap_free_locked(t);
+    return 0;
+  }
+  uintptr_t extra = npages - s->npages;
+  hn_span_t *next = hn_pagemap_lookup(hn_span_end(s));
+  if (extra == 0)
+    return 0;
+  if (!next || next->state != HN_SPAN_FREE || next->start != hn_span_end(s) || next->npages < extra)
+    return -1;
+  /* Take the first `extra` pages of the free run that follows. */
+  hn_span_t *rest = NULL;
+  if (next->npages > extra && !(rest = hn_meta_span_new()))
+    return -1;
+  remove_free(next);
+  uintptr_t nfirst = page_of(next->start);
+  hn_pagemap_set1_locked(nfirst, NULL);
+  hn_pagemap_set1_locked(nfirst + next->npages - 1, NULL);
+  uintptr_t taken_released = hn_pagemap_count_released_locked(nfirst, extra);
+  if (rest) {
+    rest->start = next->start + (extra << HN_PAGE_SHIFT);
+    rest->npages = (uint32_t)(next->npages - extra);
+    rest->nreleased = (uint32_t)(next->nreleased - taken_released);
+    rest->freed_ms = next->freed_ms;
+    insert_free(rest);
+  }
+  hn_meta_span_free(next);
+  hn_pagemap_mark_released_locked(nfirst, extra, 0);
+  hn_pagemap_set_locked(nfirst, extra, s);
+  pages_free -= extra;
+  pages_released -= taken_released;
+  s->npages = (uint32_t)npages;
+  s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
+  return 0;
 }
 
 hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state) {

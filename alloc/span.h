@@ -24,7 +24,6 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <sys/tree.h>
 
 #include "alloc/sizeclass.h"
 
@@ -64,8 +63,15 @@ typedef struct hn_span {
       void *gcdata;         /* collector's per-span data */
     };
     struct { /* a free span */
-      RB_ENTRY(hn_span) rb; /* page heap: free spans by (npages, start) */
+      /* page heap: free spans by (npages, start). Laid out as sys/tree.h's
+       * RB_ENTRY(hn_span), which pageheap.c's RB_ macros use; spelled out so that
+       * what includes span.h needs no libbsd. */
+      struct {
+        struct hn_span *rbe_left, *rbe_right, *rbe_parent;
+        int rbe_color;
+      } rb;
       uint32_t nreleased;   /* pages released to the OS */
+      uint32_t freed_ms;    /* when it (or the newest part merged into it) was freed */
     };
   };
 } hn_span_t;

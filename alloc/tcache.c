@@ -53,13 +53,26 @@ void hn_threads_unlock(int child) {
  * boundary does not move a batch each time) but no more than HN_TCACHE_CLASS_BYTES
  * beyond one batch: for big objects one batch is the list. */
 #define HN_TCACHE_CLASS_BYTES (64u << 10)
+/* Slow start (TCMalloc's): a list begins with room for this many objects and doubles
+ * its room on every miss or overflow up to its limit, so a thread that uses a class
+ * once holds 2 objects of it, not a batch of 16 pages' worth. */
+#define HN_TCACHE_START 2
 
 static void set_max(hn_tcache_t *tc, int on) {
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
     uint32_t batch = hn_class_batch[cl], by_bytes = HN_TCACHE_CLASS_BYTES / hn_class_size[cl];
-    uint32_t max = 2 * batch < by_bytes ? 2 * batch : by_bytes;
-    tc->list[cl].max = on ? (max > batch ? max : batch) : 0;
+    uint32_t limit = 2 * batch < by_bytes ? 2 * batch : by_bytes;
+    if (limit < batch)
+      limit = batch;
+    tc->list[cl].limit = limit;
+    tc->list[cl].max = on ? HN_TCACHE_START : 0;
   }
+}
+
+/* Double the room of a list, up to its limit. */
+static void grow(hn_tclist_t *l) {
+  uint32_t m = l->max * 2;
+  l->max = m < l->limit ? m : l->limit;
 }
 
 static void tcache_setup(void) {
@@ -136,7 +149,7 @@ static void thread_exit(void *arg) {
   hn_unlock(&threads_lock);
 }
 
-static void fatal_oom_errno(void) { errno = ENOMEM; }
+static void set_enomem(void) { errno = ENOMEM; }
 
 /* HERON_CHECK: one object, marked held in its span's bitmap. */
 static void *check_malloc(unsigned cl) {
@@ -171,12 +184,14 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       continue;
     case HN_TC_ACTIVE: {
       void *head;
-      unsigned got = hn_central_fetch(cl, &head, hn_class_batch[cl]);
+      hn_tclist_t *l = &hn_tc.list[cl];
+      unsigned want = l->max < hn_class_batch[cl] ? l->max : hn_class_batch[cl];
+      grow(l);
+      unsigned got = hn_central_fetch(cl, &head, want);
       if (!got) {
-        fatal_oom_errno();
+        set_enomem();
         return NULL;
       }
-      hn_tclist_t *l = &hn_tc.list[cl];
       l->head = *(void **)head;
       HN_STORE_RELAXED(l->count, got - 1);
       HN_STORE_RELAXED(l->nalloc, l->nalloc + 1);
@@ -190,7 +205,7 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       else if (!hn_central_fetch(cl, &p, 1))
         p = NULL;
       if (!p) {
-        fatal_oom_errno();
+        set_enomem();
         return NULL;
       }
       atomic_fetch_add_explicit(&direct_nalloc[cl], 1, memory_order_relaxed);
@@ -271,7 +286,9 @@ void hn_free_slow(void *p) {
       *(void **)p = l->head;
       l->head = p;
       HN_STORE_RELAXED(l->count, l->count + 1);
-      if (l->count > l->max) {
+      if (l->count > l->max && l->max < l->limit) {
+        grow(l);
+      } else if (l->count > l->max) {
         unsigned n = hn_class_batch[cl];
         hn_central_give(cl, take(l, n), n);
       }

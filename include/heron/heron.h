@@ -61,7 +61,7 @@ HERON_API int heron_trim(size_t pad);
   X(mapped, "bytes of address space mapped from the OS")
 
 #define HERON_STATS_COUNT_FIELDS(X)                                                   \
-  X(requested, "bytes the program asked for and still holds (before rounding)")      \
+  X(requested, "bytes asked for since start (the sum of requests, before rounding)") \
   X(allocations, "objects allocated since start")                                     \
   X(frees, "objects freed since start")                                               \
   X(large_allocations, "objects allocated straight from the page heap")              \

@@ -8,6 +8,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <time.h>
 #include <cmocka.h>
 
 #include "alloc/internal.h"
@@ -118,6 +119,41 @@ static void test_release_and_zero(void **state) {
   hn_opt = saved;
 }
 
+/* Above the soft cap only runs free for HERON_DECAY_MS go; above twice the cap, any. */
+static void test_release_by_age(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 16 * PG;
+  hn_opt.decay_ms = 60000;
+  hn_span_t *a = hn_pageheap_alloc(24, 1, HN_SPAN_LARGE);
+  hn_span_t *sep1 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE); /* keep runs apart */
+  hn_span_t *b = hn_pageheap_alloc(40, 1, HN_SPAN_LARGE);
+  hn_span_t *sep2 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  hn_span_t *c = hn_pageheap_alloc(2, 1, HN_SPAN_LARGE);
+  hn_span_t *sep3 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  memset((void *)a->start, 1, 24 * PG);
+  memset((void *)b->start, 1, 40 * PG);
+  memset((void *)c->start, 1, 2 * PG);
+  hn_pageheap_free(a); /* 24 pages: above the cap, below twice: young, kept */
+  assert_int_equal(stats().free_resident, 24 * PG);
+  /* Once a is old, the next free above the cap releases it. */
+  hn_opt.decay_ms = 20;
+  struct timespec pause = {0, 60 * 1000 * 1000};
+  nanosleep(&pause, NULL);
+  hn_pageheap_free(c); /* 26 pages: a is old and goes; c is young and stays */
+  assert_int_equal(stats().free_resident, 2 * PG);
+  hn_opt.decay_ms = 60000;
+  hn_pageheap_free(b); /* 42 pages: above twice the cap: released regardless of age */
+  assert_true(stats().free_resident <= 16 * PG);
+  hn_pageheap_free(sep1);
+  hn_pageheap_free(sep2);
+  hn_pageheap_free(sep3);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
 static void test_huge_run_and_limits(void **state) {
   (void)state;
   /* Bigger than a reservation: gets its own. */
@@ -132,12 +168,87 @@ static void test_huge_run_and_limits(void **state) {
   assert_int_equal(st.mapped, st.in_use + st.free_resident + st.released);
 }
 
+/* A large span grows into the free run after it and shrinks by freeing its tail. */
+static void test_resize_in_place(void **state) {
+  (void)state;
+  hn_span_t *a = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  hn_span_t *b = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  hn_span_t *c = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  uintptr_t start = a->start;
+  hn_pageheap_free(b); /* 4 free pages after a */
+  hn_pageheap_lock();
+  assert_int_equal(hn_pageheap_resize_locked(a, 9), -1); /* c is in the way */
+  assert_int_equal(hn_pageheap_resize_locked(a, 6), 0);
+  assert_int_equal(hn_pageheap_verify_locked(), 0);
+  hn_pageheap_unlock();
+  assert_int_equal(a->start, start);
+  assert_int_equal(a->npages, 6);
+  assert_ptr_equal(hn_pagemap_lookup(start + 5 * PG + 100), a);
+  hn_span_t *rest = hn_pagemap_lookup(start + 6 * PG);
+  assert_int_equal(rest->state, HN_SPAN_FREE);
+  assert_int_equal(rest->npages, 2);
+  hn_pageheap_lock();
+  assert_int_equal(hn_pageheap_resize_locked(a, 8), 0); /* takes the whole run */
+  assert_int_equal(hn_pagemap_lookup(start + 8 * PG), c);
+  assert_int_equal(hn_pageheap_resize_locked(a, 3), 0); /* shrink: 5 pages free again */
+  assert_int_equal(hn_pageheap_verify_locked(), 0);
+  hn_pageheap_unlock();
+  assert_int_equal(a->npages, 3);
+  rest = hn_pagemap_lookup(start + 3 * PG);
+  assert_int_equal(rest->state, HN_SPAN_FREE);
+  assert_int_equal(rest->npages, 5);
+  hn_pageheap_free(a);
+  hn_pageheap_free(c);
+  assert_int_equal(verify(), 0);
+  hn_pageheap_stats_t st = stats();
+  assert_int_equal(st.mapped, st.in_use + st.free_resident + st.released);
+}
+
+/* Span records of chunks with nothing live go back to the OS on trim, and the chunks
+ * are used again afterwards. */
+#define NREC 20000
+static hn_span_t *recs[NREC];
+
+static void test_meta_release(void **state) {
+  (void)state;
+  size_t before = hn_meta_mapped();
+  for (int i = 0; i < NREC; i++) {
+    recs[i] = hn_meta_span_new();
+    assert_non_null(recs[i]);
+    recs[i]->start = (uintptr_t)i;
+  }
+  size_t after = hn_meta_mapped();
+  assert_true(after > before);
+  for (int i = 0; i < NREC; i++)
+    assert_int_equal(recs[i]->start, (uintptr_t)i);
+  for (int i = 0; i < NREC; i++)
+    hn_meta_span_free(recs[i]);
+  /* Most of the chunks those records filled (not the bump pointer's). */
+  assert_true(hn_meta_release_free() >= (size_t)NREC * sizeof(hn_span_t) / 4);
+  assert_int_equal(hn_meta_release_free(), 0); /* nothing left to give */
+  for (int i = 0; i < NREC; i++) {
+    recs[i] = hn_meta_span_new();
+    assert_non_null(recs[i]);
+    assert_int_equal(recs[i]->start, 0); /* zeroed */
+    recs[i]->start = (uintptr_t)i + 1;
+  }
+  assert_int_equal(hn_meta_mapped(), after); /* released chunks were reused */
+  for (int i = 0; i < NREC; i++)
+    assert_int_equal(recs[i]->start, (uintptr_t)i + 1);
+  for (int i = 0; i < NREC; i++)
+    hn_meta_span_free(recs[i]);
+  assert_int_equal(verify(), 0);
+}
+
 int main(void) {
   hn_init();
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_coalesce),
       cmocka_unit_test(test_alignment),
       cmocka_unit_test(test_release_and_zero),
+      cmocka_unit_test(test_release_by_age),
+      cmocka_unit_test(test_resize_in_place),
+      cmocka_unit_test(test_meta_release),
       cmocka_unit_test(test_huge_run_and_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

@@ -10,6 +10,8 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "alloc/tcache.h"
@@ -142,6 +144,54 @@ static void test_thread_churn(void **state) {
   assert_int_equal(last.threads, first.threads);
 }
 
+/* fork while other threads allocate: the child can allocate, its statistics add up,
+ * and it adopted the caches of the threads that did not come along. */
+static atomic_int stop_workers;
+
+static void *busy_worker(void *arg) {
+  (void)arg;
+  while (!atomic_load(&stop_workers)) {
+    void *p[50];
+    for (int i = 0; i < 50; i++)
+      p[i] = heron_malloc((size_t)i * 40 + 1);
+    for (int i = 0; i < 50; i++)
+      heron_free(p[i]);
+  }
+  return NULL;
+}
+
+static void test_fork_under_load(void **state) {
+  (void)state;
+#ifdef __SANITIZE_THREAD__
+  skip(); /* TSan does not support fork from a multi-threaded process */
+#endif
+  pthread_t t[3];
+  atomic_store(&stop_workers, 0);
+  for (int i = 0; i < 3; i++)
+    pthread_create(&t[i], NULL, busy_worker, NULL);
+  for (int round = 0; round < 50; round++) {
+    pid_t pid = fork();
+    assert_true(pid >= 0);
+    if (pid == 0) {
+      void *p = heron_malloc(1000);
+      heron_free(p);
+      heron_stats_t s;
+      heron_stats_get(&s);
+      int ok = s.threads == 1 && s.in_use + s.thread_caches + s.central_lists + s.free_resident +
+                                         s.released + s.metadata ==
+                                     s.mapped;
+      _exit(ok ? 0 : 3);
+    }
+    int status;
+    waitpid(pid, &status, 0);
+    assert_true(WIFEXITED(status));
+    assert_int_equal(WEXITSTATUS(status), 0);
+  }
+  atomic_store(&stop_workers, 1);
+  for (int i = 0; i < 3; i++)
+    pthread_join(t[i], NULL);
+}
+
 int main(void) {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(test_lifo_reuse),
@@ -149,6 +199,7 @@ int main(void) {
       cmocka_unit_test(test_cross_thread_free),
       cmocka_unit_test(test_thread_exit_returns_cache),
       cmocka_unit_test(test_thread_churn),
+      cmocka_unit_test(test_fork_under_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
