@@ -70,19 +70,24 @@ void hn_fatal(const char *what, const void *ptr) {
   abort();
 }
 
-static void fork_prepare(void) {
+void hn_alloc_lock_all(void) {
+  hn_init();
   hn_threads_lock();
   hn_central_lock_all();
   hn_pageheap_lock();
   hn_meta_lock_all();
 }
 
-static void fork_parent(void) {
+void hn_alloc_unlock_all(void) {
   hn_meta_unlock_all(0);
   hn_pageheap_unlock();
   hn_central_unlock_all(0);
   hn_threads_unlock(0);
 }
+
+static void fork_prepare(void) { hn_alloc_lock_all(); }
+
+static void fork_parent(void) { hn_alloc_unlock_all(); }
 
 static void fork_child(void) {
   hn_meta_unlock_all(1);
@@ -178,9 +183,19 @@ HERON_API void *heron_realloc(void *ptr, size_t size) {
     return NULL;
   }
   size_t old = usable_size(ptr, "realloc(): invalid pointer");
-  if (size <= old) {
-    /* Keep the block while it is the right class, or a large block at most half empty. */
-    if (old <= HN_MAX_SMALL ? hn_size_class(size) == hn_size_class(old) : size > old / 2)
+  if (size <= old && old <= HN_MAX_SMALL && hn_size_class(size) == hn_size_class(old))
+    return ptr; /* still the right class */
+  if (old > HN_MAX_SMALL && size > HN_MAX_SMALL && size <= PTRDIFF_MAX) {
+    /* A large block shrinks or grows in place when the page heap allows. */
+    if (size <= old && size > old / 2)
+      return ptr;
+    uintptr_t pages = (size + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
+    hn_pageheap_lock();
+    hn_span_t *s = hn_pagemap_lookup((uintptr_t)ptr);
+    int done = s && s->state == HN_SPAN_LARGE && s->start == (uintptr_t)ptr &&
+               hn_pageheap_resize_locked(s, pages) == 0;
+    hn_pageheap_unlock();
+    if (done)
       return ptr;
   }
   void *q = hn_malloc_inline(size);
@@ -280,12 +295,13 @@ HERON_API int heron_trim(size_t pad) {
   hn_tcache_flush();
   hn_central_drain_all();
   hn_pageheap_release_all();
+  size_t meta = hn_meta_release_free();
   hn_pageheap_lock();
   hn_pageheap_stats_locked(&after);
   hn_pageheap_unlock();
   errno = saved;
   /* Spans emptied by the flush may already have been released by the policy. */
-  return after.released_total > before.released_total;
+  return after.released_total > before.released_total || meta > 0;
 }
 
 HERON_API const char *heron_version(void) { return "heron 0.1.0"; }

@@ -40,6 +40,13 @@ static inline void hn_init(void) {
     hn_init_slow();
 }
 
+/* Take (and release) every allocator lock, in the lock order; what fork does. The
+ * collector calls these around suspending threads, so that no thread is stopped inside
+ * an allocator critical section and the collector can allocate while the world is
+ * stopped. Not from a thread that holds an allocator lock. */
+void hn_alloc_lock_all(void);
+void hn_alloc_unlock_all(void);
+
 /* Metadata: memory for heron's own records, never given back to the OS nor to malloc.
  * All functions take the metadata lock themselves (the innermost lock). */
 void *hn_meta_alloc(size_t size); /* zeroed, 16-byte aligned; NULL when the OS says no */
@@ -48,6 +55,9 @@ void hn_meta_span_free(hn_span_t *s);
 uint64_t *hn_meta_bitmap_new(void); /* HN_MAX_OBJECTS bits, zeroed */
 void hn_meta_bitmap_free(uint64_t *b);
 size_t hn_meta_mapped(void);
+/* Give back the pages of metadata chunks holding no live record (malloc_trim).
+ * Returns the bytes released. */
+size_t hn_meta_release_free(void);
 void hn_meta_lock_all(void);
 void hn_meta_unlock_all(int child);
 

@@ -261,7 +261,7 @@ static void apply_release_policy(uint32_t now) {
   if (resident > 2 * cap)
     release_down_to(cap, now, 0);
   else
-    release_down_to(cap, now, hn_opt.decay_ms ? hn_opt.decay_ms : 0);
+    release_down_to(cap, now, hn_opt.decay_ms);
 }
 
 void hn_pageheap_free_locked(hn_span_t *s) {
@@ -278,6 +278,56 @@ void hn_pageheap_free_locked(hn_span_t *s) {
   spans_in_use--;
   coalesce_insert(s);
   apply_release_policy(now);
+}
+
+int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages) {
+  if (npages == 0 || npages >= ((uintptr_t)1 << 31))
+    return -1;
+  if (npages < s->npages) {
+    /* Cut the tail off as a span of its own and free it (coalescing with what follows). */
+    hn_span_t *t = hn_meta_span_new();
+    if (!t)
+      return -1;
+    t->start = s->start + (npages << HN_PAGE_SHIFT);
+    t->npages = (uint32_t)(s->npages - npages);
+    t->state = HN_SPAN_LARGE;
+    s->npages = (uint32_t)npages;
+    s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
+    hn_pagemap_set_locked(page_of(t->start), t->npages, t);
+    spans_in_use++;
+    hn_pageheap_free_locked(t);
+    return 0;
+  }
+  uintptr_t extra = npages - s->npages;
+  hn_span_t *next = hn_pagemap_lookup(hn_span_end(s));
+  if (extra == 0)
+    return 0;
+  if (!next || next->state != HN_SPAN_FREE || next->start != hn_span_end(s) || next->npages < extra)
+    return -1;
+  /* Take the first `extra` pages of the free run that follows. */
+  hn_span_t *rest = NULL;
+  if (next->npages > extra && !(rest = hn_meta_span_new()))
+    return -1;
+  remove_free(next);
+  uintptr_t nfirst = page_of(next->start);
+  hn_pagemap_set1_locked(nfirst, NULL);
+  hn_pagemap_set1_locked(nfirst + next->npages - 1, NULL);
+  uintptr_t taken_released = hn_pagemap_count_released_locked(nfirst, extra);
+  if (rest) {
+    rest->start = next->start + (extra << HN_PAGE_SHIFT);
+    rest->npages = (uint32_t)(next->npages - extra);
+    rest->nreleased = (uint32_t)(next->nreleased - taken_released);
+    rest->freed_ms = next->freed_ms;
+    insert_free(rest);
+  }
+  hn_meta_span_free(next);
+  hn_pagemap_mark_released_locked(nfirst, extra, 0);
+  hn_pagemap_set_locked(nfirst, extra, s);
+  pages_free -= extra;
+  pages_released -= taken_released;
+  s->npages = (uint32_t)npages;
+  s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
+  return 0;
 }
 
 hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state) {

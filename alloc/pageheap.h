@@ -25,6 +25,10 @@ hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state)
  * free resident pages to the OS. */
 void hn_pageheap_free_locked(hn_span_t *s);
 void hn_pageheap_free(hn_span_t *s);
+/* Resize large span s in place to npages: a shrink frees the tail; a growth takes the
+ * start of the free run right after s. Returns 0, or -1 when that run is missing or too
+ * short (or no record is left). */
+int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages);
 /* Release every free resident page (malloc_trim). Returns the bytes released. */
 size_t hn_pageheap_release_all(void);
 

@@ -149,7 +149,7 @@ static void thread_exit(void *arg) {
   hn_unlock(&threads_lock);
 }
 
-static void fatal_oom_errno(void) { errno = ENOMEM; }
+static void set_enomem(void) { errno = ENOMEM; }
 
 /* HERON_CHECK: one object, marked held in its span's bitmap. */
 static void *check_malloc(unsigned cl) {
@@ -189,7 +189,7 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       grow(l);
       unsigned got = hn_central_fetch(cl, &head, want);
       if (!got) {
-        fatal_oom_errno();
+        set_enomem();
         return NULL;
       }
       l->head = *(void **)head;
@@ -205,7 +205,7 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
       else if (!hn_central_fetch(cl, &p, 1))
         p = NULL;
       if (!p) {
-        fatal_oom_errno();
+        set_enomem();
         return NULL;
       }
       atomic_fetch_add_explicit(&direct_nalloc[cl], 1, memory_order_relaxed);

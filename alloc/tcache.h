@@ -25,7 +25,7 @@
 typedef struct hn_tclist {
   void *head;      /* free objects, linked through their first word */
   uint32_t count;  /* objects in the list */
-  uint32_t max;    /* a free that finds count == max drains a batch */
+  uint32_t max;    /* a free past it grows it (slow start) or drains a batch */
   uint64_t nalloc; /* objects of this class handed out by this thread */
   uint32_t limit;  /* what max grows to (slow start, see tcache.c) */
   uint32_t pad;    /* 32 bytes: an index is one shift */

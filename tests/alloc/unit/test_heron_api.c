@@ -58,6 +58,17 @@ static void test_realloc_in_place(void **state) {
   char *big = heron_realloc(q, 1 << 20);
   for (int i = 0; i < 100; i++)
     assert_int_equal(big[i], 7);
+  /* Large blocks grow and shrink in place when they can; the data stays either way. */
+  memset(big, 9, 1 << 20);
+  big = heron_realloc(big, 3 << 20);
+  assert_int_equal(big[(1 << 20) - 1], 9);
+  big = heron_realloc(big, 100000);
+  assert_int_equal(big[99999], 9);
+  assert_true(heron_malloc_usable_size(big) >= 100000 && heron_malloc_usable_size(big) < 120000);
+  big = heron_realloc(big, 1 << 20);
+  for (int i = 0; i < 100; i++)
+    assert_int_equal(big[i], 9);
+  memset(big, 7, 100);
   assert_ptr_equal(heron_realloc(big, (1 << 20) - 100000), big); /* large, shrinks a little */
   char *small = heron_realloc(big, 50);                          /* shrinks a lot: moves */
   assert_ptr_not_equal(small, big);

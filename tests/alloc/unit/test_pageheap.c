@@ -168,6 +168,78 @@ static void test_huge_run_and_limits(void **state) {
   assert_int_equal(st.mapped, st.in_use + st.free_resident + st.released);
 }
 
+/* A large span grows into the free run after it and shrinks by freeing its tail. */
+static void test_resize_in_place(void **state) {
+  (void)state;
+  hn_span_t *a = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  hn_span_t *b = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  hn_span_t *c = hn_pageheap_alloc(4, 1, HN_SPAN_LARGE);
+  uintptr_t start = a->start;
+  hn_pageheap_free(b); /* 4 free pages after a */
+  hn_pageheap_lock();
+  assert_int_equal(hn_pageheap_resize_locked(a, 9), -1); /* c is in the way */
+  assert_int_equal(hn_pageheap_resize_locked(a, 6), 0);
+  assert_int_equal(hn_pageheap_verify_locked(), 0);
+  hn_pageheap_unlock();
+  assert_int_equal(a->start, start);
+  assert_int_equal(a->npages, 6);
+  assert_ptr_equal(hn_pagemap_lookup(start + 5 * PG + 100), a);
+  hn_span_t *rest = hn_pagemap_lookup(start + 6 * PG);
+  assert_int_equal(rest->state, HN_SPAN_FREE);
+  assert_int_equal(rest->npages, 2);
+  hn_pageheap_lock();
+  assert_int_equal(hn_pageheap_resize_locked(a, 8), 0); /* takes the whole run */
+  assert_int_equal(hn_pagemap_lookup(start + 8 * PG), c);
+  assert_int_equal(hn_pageheap_resize_locked(a, 3), 0); /* shrink: 5 pages free again */
+  assert_int_equal(hn_pageheap_verify_locked(), 0);
+  hn_pageheap_unlock();
+  assert_int_equal(a->npages, 3);
+  rest = hn_pagemap_lookup(start + 3 * PG);
+  assert_int_equal(rest->state, HN_SPAN_FREE);
+  assert_int_equal(rest->npages, 5);
+  hn_pageheap_free(a);
+  hn_pageheap_free(c);
+  assert_int_equal(verify(), 0);
+  hn_pageheap_stats_t st = stats();
+  assert_int_equal(st.mapped, st.in_use + st.free_resident + st.released);
+}
+
+/* Span records of chunks with nothing live go back to the OS on trim, and the chunks
+ * are used again afterwards. */
+#define NREC 20000
+static hn_span_t *recs[NREC];
+
+static void test_meta_release(void **state) {
+  (void)state;
+  size_t before = hn_meta_mapped();
+  for (int i = 0; i < NREC; i++) {
+    recs[i] = hn_meta_span_new();
+    assert_non_null(recs[i]);
+    recs[i]->start = (uintptr_t)i;
+  }
+  size_t after = hn_meta_mapped();
+  assert_true(after > before);
+  for (int i = 0; i < NREC; i++)
+    assert_int_equal(recs[i]->start, (uintptr_t)i);
+  for (int i = 0; i < NREC; i++)
+    hn_meta_span_free(recs[i]);
+  /* Most of the chunks those records filled (not the bump pointer's). */
+  assert_true(hn_meta_release_free() >= (size_t)NREC * sizeof(hn_span_t) / 4);
+  assert_int_equal(hn_meta_release_free(), 0); /* nothing left to give */
+  for (int i = 0; i < NREC; i++) {
+    recs[i] = hn_meta_span_new();
+    assert_non_null(recs[i]);
+    assert_int_equal(recs[i]->start, 0); /* zeroed */
+    recs[i]->start = (uintptr_t)i + 1;
+  }
+  assert_int_equal(hn_meta_mapped(), after); /* released chunks were reused */
+  for (int i = 0; i < NREC; i++)
+    assert_int_equal(recs[i]->start, (uintptr_t)i + 1);
+  for (int i = 0; i < NREC; i++)
+    hn_meta_span_free(recs[i]);
+  assert_int_equal(verify(), 0);
+}
+
 int main(void) {
   hn_init();
   const struct CMUnitTest tests[] = {
@@ -175,6 +247,8 @@ int main(void) {
       cmocka_unit_test(test_alignment),
       cmocka_unit_test(test_release_and_zero),
       cmocka_unit_test(test_release_by_age),
+      cmocka_unit_test(test_resize_in_place),
+      cmocka_unit_test(test_meta_release),
       cmocka_unit_test(test_huge_run_and_limits),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);

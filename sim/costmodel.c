@@ -1,0 +1,149 @@
+/*
+ * costmodel.c: the cost model's defaults and its calibration file.
+ *
+ * The file is text, one "name value" pair a line, '#' starting a comment:
+ *
+ *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
+ *   pause_ns 61234.5
+ *   mark_ns_per_byte 0.912
+ *   mark_ns_per_object 80.5
+ *   sweep_ns_per_span 148.2
+ *
+ * Every name must be known and every value a finite non-negative number; all four
+ * must be present. A file that breaks these rules is an error, not silently ignored:
+ * a user who calibrated expects the calibration to be used.
+ */
+#include "sim/costmodel.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+void hn_cost_defaults(hn_cost *c)
+{
+    c->pause_ns = HN_COST_DEFAULT_PAUSE_NS;
+    c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
+    c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
+    c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
+    snprintf(c->source, sizeof c->source, "defaults");
+}
+
+int hn_cost_path(char *buf, size_t len)
+{
+    const char *xdg = getenv("XDG_CONFIG_HOME");
+    int n;
+    if (xdg && xdg[0] == '/')
+        n = snprintf(buf, len, "%s/heron/gcsim-calibration", xdg);
+    else if (getenv("HOME") && getenv("HOME")[0])
+        n = snprintf(buf, len, "%s/.config/heron/gcsim-calibration", getenv("HOME"));
+    else
+        return -1;
+    return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+int hn_cost_load(hn_cost *c, const char *path, char *err)
+{
+    FILE *f = fopen(path, "r");
+    if (!f) {
+        if (errno == ENOENT)
+            return 0;
+        snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    hn_cost n = *c;
+    unsigned seen = 0;
+    char line[512];
+    int lineno = 0;
+    int rc = 1;
+    while (fgets(line, sizeof line, f)) {
+        lineno++;
+        char *p = line + strspn(line, " \t");
+        if (*p == '#' || *p == '\n' || *p == 0)
+            continue;
+        char name[64];
+        char value[128];
+        char extra[8];
+        if (sscanf(p, "%63s %127s %7s", name, value, extra) != 2) {
+            snprintf(err, HN_COST_ERR_LEN, "%s: line %d: expected 'name value'", path, lineno);
+            rc = -1;
+            break;
+        }
+        char *end;
+        double v = strtod(value, &end);
+        if (*end || !isfinite(v) || v < 0) {
+            snprintf(err, HN_COST_ERR_LEN, "%s: line %d: '%s' is not a non-negative number",
+                     path, lineno, value);
+            rc = -1;
+            break;
+        }
+        if (strcmp(name, "pause_ns") == 0) {
+            n.pause_ns = v;
+            seen |= 1;
+        } else if (strcmp(name, "mark_ns_per_byte") == 0) {
+            n.mark_ns_per_byte = v;
+            seen |= 2;
+        } else if (strcmp(name, "sweep_ns_per_span") == 0) {
+            n.sweep_ns_per_span = v;
+            seen |= 4;
+        } else if (strcmp(name, "mark_ns_per_object") == 0) {
+            n.mark_ns_per_object = v;
+            seen |= 8;
+        } else {
+            snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
+            rc = -1;
+            break;
+        }
+    }
+    fclose(f);
+    if (rc == 1 && seen != 15) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
+                 "mark_ns_per_object and sweep_ns_per_span", path);
+        rc = -1;
+    }
+    if (rc == 1) {
+        *c = n;
+        snprintf(c->source, sizeof c->source, "%s", path);
+    }
+    return rc;
+}
+
+/* mkdir -p of the directories above path. */
+static int make_parents(const char *path)
+{
+    char dir[4096];
+    snprintf(dir, sizeof dir, "%s", path);
+    for (char *p = dir + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = 0;
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return 0;
+}
+
+int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err)
+{
+    if (make_parents(path) < 0) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    FILE *f = fopen(path, "w");
+    if (!f) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    fprintf(f, "# %s\npause_ns %.1f\nmark_ns_per_byte %.4f\nmark_ns_per_object %.2f\n"
+               "sweep_ns_per_span %.2f\n",
+            comment, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
+            c->sweep_ns_per_span);
+    if (fclose(f) != 0) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
+        return -1;
+    }
+    return 0;
+}

@@ -1,0 +1,27 @@
+/*
+ * gcsim.h: what gcsim's subcommands share: their entry points and error printing.
+ *
+ * Each subcommand is `int hn_cmd_NAME(int argc, char **argv)` with argv[0] the
+ * subcommand's name; it returns the exit status (0 ok, 1 failure, 2 usage) and only
+ * main() exits. Errors are one line: "gcsim: error: trace.bin: chunk 12: bad checksum".
+ */
+#ifndef HN_SIM_GCSIM_H
+#define HN_SIM_GCSIM_H
+
+#define HN_GCSIM_VERSION "0.1.0"
+
+int hn_cmd_record(int argc, char **argv);
+int hn_cmd_info(int argc, char **argv);
+int hn_cmd_gen(int argc, char **argv);
+/* The default command: simulate (cmd_sim.c). */
+int hn_cmd_sim(int argc, char **argv);
+/* Measures the cost model on this machine (calibrate.c). */
+int hn_cmd_calibrate(int argc, char **argv);
+
+__attribute__((format(printf, 1, 2))) void hn_gcsim_error(const char *fmt, ...);
+__attribute__((format(printf, 1, 2))) void hn_gcsim_warn(const char *fmt, ...);
+
+/* Parses a whole decimal integer in [min, max] for option opt; prints the error. */
+int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out);
+
+#endif

@@ -1,0 +1,61 @@
+/*
+ * replay.h: the trace run for real: on heron's collector (replay_gc.c) or on real
+ * allocators, one child process each (replay_malloc.c).
+ */
+#ifndef HN_SIM_REPLAY_H
+#define HN_SIM_REPLAY_H
+
+#include <stdint.h>
+
+#include "sim/report.h"
+
+typedef struct hn_replay_sample {
+    uint64_t events; /* events replayed */
+    int64_t wall_ns; /* since the replay began */
+    uint64_t rss;    /* bytes resident */
+} hn_replay_sample;
+
+/* `--replay=malloc`: replays trace on each allocator of the comma-separated list and
+ * prints the table (and, if csv is not NULL, the RSS samples as CSV). Exit status. */
+int hn_replay_malloc(const char *trace, const char *list, const char *csv);
+/* The child side, `gcsim replay-child ALLOCATOR TRACE` (run by hn_replay_malloc). */
+int hn_cmd_replay_child(int argc, char **argv);
+
+/* `--replay=gc`: replays trace on heron's collector at GOGC gogc in a child process and
+ * fills run (label, setting, summary). procs: as --procs (0: the trace's threads).
+ * 0, or 1 (message printed). */
+int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run);
+
+/* What one replay on the collector measured, for calibration: the summary plus the sums
+ * the cost model is fitted to. */
+/* Cycles a replay describes one by one, for calibration (the first ones; enough for a
+ * least-squares fit with hundreds of points over a calibration's runs). */
+#define HN_REPLAY_CYCLE_SAMPLES 256
+
+typedef struct hn_replay_cycle_sample {
+    double pause_ns;  /* this cycle's stop-the-world pause */
+    double marked;    /* bytes it marked */
+    double objects;   /* objects the program held */
+} hn_replay_cycle_sample;
+
+typedef struct hn_replay_gc_result {
+    hn_summary sum;
+    double marked_sum;    /* bytes marked, summed over cycles */
+    double objects_sum;   /* objects held at each cycle, summed */
+    double spans_sum;     /* span pages in use at each cycle, summed */
+    double gc_cpu_ns;     /* pauses + sweeper and other collector threads */
+    uint32_t nsamples;
+    hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];
+} hn_replay_gc_result;
+
+/* The same in a child process (so the caller's collector never starts): 0, or 1 with
+ * the message printed. */
+int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
+                         hn_replay_gc_result *out);
+
+/* Runs the replay in this process (the collector must not have been started yet):
+ * 0, or -1 with a message in err (HN_REPORT_ERR_LEN bytes). */
+int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
+                     hn_replay_gc_result *out, char *err);
+
+#endif

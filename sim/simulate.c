@@ -1,0 +1,573 @@
+/*
+ * simulate.c: the collector modelled over a trace's time line.
+ *
+ * The trace says when the program allocated and freed each object. The model assumes
+ * the program were collected instead: a freed object is garbage, which stays in the
+ * heap until the sweep after the next mark, since that mark is what finds it
+ * unreachable. Objects are counted at their size class's size (alloc/sizeclass.h),
+ * large ones in whole pages. The cycle follows Go's, with gc/'s pacer deciding:
+ *
+ *   1. Between cycles, each allocation raises the heap (Go's heapLive); when it reaches
+ *      the pacer's trigger, a cycle starts.
+ *   2. Sweep termination: a pause of half the cost model's fixed cost. The garbage
+ *      freed so far is "condemned": this mark will not reach it.
+ *   3. Mark: the objects the program still holds are the scan work. Background
+ *      workers scan at the pacer's worker plan (25 % of the processors) for
+ *      mark_ns_per_byte per byte plus mark_ns_per_object per object held (an
+ *      effective cost per byte of this mark's work); an allocating thread that runs out of credit asks
+ *      the pacer's assist plan what it owes, steals background credit first, then
+ *      scans the rest itself, which stretches the program's time line. Objects freed
+ *      during the mark were reachable when it began (Go's snapshot barrier) and
+ *      objects allocated during it are black: both survive until the next cycle.
+ *   4. Mark termination: the second half of the fixed pause. The pacer's end_cycle
+ *      gets what was measured (cons/mark, marked heap), and the next goal and trigger
+ *      follow from it.
+ *   5. Sweep: condemned objects leave the heap, empty spans become free pages
+ *      (sim/model_heap.h). Sweeping costs sweep_ns_per_span per span in use; it runs
+ *      beside the program (Go's background and lazy sweeping), so it takes CPU but no
+ *      wall time.
+ * Around the cycle, the CPU limiter sees every pause, the background share while
+ * marking, and assist time, every 10 ms of model time, and when it limits, assists are
+ * skipped. The scavenger's goals are recomputed at each cycle's end; the background
+ * scavenger releases free pages at its 1 % CPU rate toward them, and an allocation
+ * that grows the heap over the memory limit releases the difference at once.
+ *
+ * With cfg.stw the model is heron's collector as it is today, stop-the-world: the cycle
+ * starts when the heap reaches the goal (not the earlier trigger), and sweep
+ * termination, the whole mark and mark termination are one pause; there are no
+ * assists, no background workers and no floating garbage.
+ *
+ * Time: model time = trace time + pauses + assist time so far. The available CPU is
+ * model wall time * procs; GC CPU % is GC CPU over that, as in Go's gctrace.
+ */
+#include "sim/simulate.h"
+
+#include <errno.h>
+#include <string.h>
+
+#include "gc/gctrace.h"
+
+/* The physical page the scavenger releases in. */
+#define SIM_PHYS_PAGE 4096u
+
+static hn_pacer_mem mem_now(const hn_sim *s)
+{
+    hn_pacer_mem m;
+    m.mapped_ready = hn_model_heap_rss(&s->heap);
+    m.heap_free = s->heap.free * HN_MODEL_PAGE;
+    m.heap_alloc = s->heap_bytes;
+    return m;
+}
+
+static void refresh_trigger(hn_sim *s)
+{
+    hn_pacer_mem m = mem_now(s);
+    hn_pacer_trigger_out t = hn_pacer_trigger(&s->pacer, &m);
+    /* A stop-the-world collector has no mark phase to give runway to: it collects
+     * when the heap reaches the goal. */
+    s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : s->cfg.stw ? t.goal : t.trigger;
+    s->trigger_stale = false;
+}
+
+int hn_sim_init(hn_sim *s, const hn_sim_config *cfg)
+{
+    memset(s, 0, sizeof *s);
+    s->cfg = *cfg;
+    s->procs = cfg->procs > 0 ? cfg->procs : 1;
+    s->procs_wanted = s->procs;
+    hn_pacer_init(&s->pacer, cfg->gogc, cfg->memory_limit);
+    hn_limiter_init(&s->limiter, 0, s->procs);
+    s->scav.gc_percent_goal = HN_SCAVENGE_NONE;
+    s->scav.memory_limit_goal = HN_SCAVENGE_NONE;
+    if (hn_objmap_init(&s->objects) < 0)
+        return -1;
+    if (cfg->series && hn_series_init(&s->series) < 0) {
+        hn_objmap_destroy(&s->objects);
+        return -1;
+    }
+    refresh_trigger(s);
+    s->next_check = INT64_MAX;
+    return 0;
+}
+
+void hn_sim_destroy(hn_sim *s)
+{
+    hn_objmap_destroy(&s->objects);
+    hn_series_destroy(&s->series);
+}
+
+static void note(hn_sim *s)
+{
+    if (s->cfg.series)
+        hn_series_note(&s->series, s->now, s->heap_bytes, hn_model_heap_rss(&s->heap),
+                       s->goal, s->pacer.heap_marked);
+}
+
+/* Time-weighted sums up to model time t. */
+static inline void integrate(hn_sim *s, int64_t t)
+{
+    double dt = (double)(t - s->last_area_t);
+    s->heap_area += (double)s->heap_bytes * dt;
+    s->rss_area += (double)hn_model_heap_rss(&s->heap) * dt;
+    s->cpu_area += (double)s->procs * dt;
+    s->last_area_t = t;
+}
+
+static void pause(hn_sim *s, int64_t ns)
+{
+    integrate(s, s->now);
+    s->now += ns;
+    s->shift += ns;
+    s->sum.pauses++;
+    s->sum.pause_total_ns += (double)ns;
+    if ((double)ns > s->sum.pause_max_ns)
+        s->sum.pause_max_ns = (double)ns;
+    s->sum.pause_cpu_ns += (double)ns * s->procs;
+}
+
+/* Background marking from mark_progress_t up to t. */
+static void progress(hn_sim *s, int64_t t)
+{
+    if (t <= s->mark_progress_t)
+        return;
+    double cpu = (double)(t - s->mark_progress_t) * s->bg_cpus;
+    double work = s->mark_ns_per_byte > 0 ? cpu / s->mark_ns_per_byte
+                                                   : s->scan_total;
+    s->scan_done += work;
+    s->bg_credit += work;
+    s->bg_ns_cycle += cpu;
+    s->sum.background_cpu_ns += cpu;
+    s->mark_progress_t = t;
+}
+
+/* When background marking alone would finish the scan work. */
+static int64_t mark_done_time(const hn_sim *s)
+{
+    double left = s->scan_total - s->scan_done;
+    if (left <= 0)
+        return s->mark_progress_t;
+    double ns = left * s->mark_ns_per_byte / s->bg_cpus;
+    return s->mark_progress_t + (int64_t)ns + 1;
+}
+
+static int64_t next_check_time(const hn_sim *s)
+{
+    int64_t t = s->limiter.last_update_ns + HN_LIMITER_UPDATE_PERIOD_NS + 1;
+    if (s->marking && s->mark_done_at < t)
+        t = s->mark_done_at;
+    return t;
+}
+
+static hn_pacer_revise_in revise_in(const hn_sim *s)
+{
+    hn_pacer_revise_in in = {0};
+    in.heap_live = s->heap_bytes;
+    in.heap_scan = s->heap_bytes;
+    in.scan_work_done = (int64_t)s->scan_done;
+    in.mem = mem_now(s);
+    return in;
+}
+
+static int finish_cycle(hn_sim *s, int64_t t);
+
+static void start_cycle(hn_sim *s)
+{
+    s->cycle_start = s->now;
+    s->heap_at_trigger = s->heap_bytes;
+    s->goal_at_start = s->goal;
+    hn_limiter_start_transition(&s->limiter, true, s->now, (int64_t)s->assist_ns_window, 0);
+    s->assist_ns_window = 0;
+    int64_t p1 = (int64_t)(s->cfg.cost.pause_ns / (s->cfg.stw ? 1 : 2));
+    pause(s, p1);
+    s->pause_cycle = p1;
+    hn_limiter_finish_transition(&s->limiter, s->now);
+
+    s->condemned = s->pending;
+    memset(&s->pending, 0, sizeof s->pending);
+    s->scan_total = (double)s->live_bytes;
+    /* The pacer counts scan work in bytes; the per-object cost joins the per-byte one
+     * at this mark's mean object size. */
+    s->mark_ns_per_byte = s->cfg.cost.mark_ns_per_byte;
+    if (s->live_bytes > 0)
+        s->mark_ns_per_byte += s->cfg.cost.mark_ns_per_object * (double)s->objects.count /
+                               (double)s->live_bytes;
+    s->scan_done = 0;
+    s->bg_credit = 0;
+    s->alloc_credit = 0;
+    s->assist_ns_cycle = 0;
+    s->bg_ns_cycle = 0;
+    s->marking = true;
+    s->mark_start = s->now;
+    s->mark_progress_t = s->now;
+
+    hn_pacer_revise_in in = revise_in(s);
+    hn_pacer_workers w = hn_pacer_start_cycle(&s->pacer, s->now, s->procs, &in);
+    if (s->cfg.stw) {
+        /* The whole mark inside the first pause, on one thread: the pause grows by the
+         * mark's work and nothing is allocated while it runs. */
+        int64_t mark = (int64_t)(s->scan_total * s->mark_ns_per_byte);
+        hn_limiter_start_transition(&s->limiter, true, s->now, 0, 0);
+        pause(s, mark);
+        s->sum.pauses--; /* one pause, lengthened */
+        s->pause_cycle += mark;
+        if ((double)s->pause_cycle > s->sum.pause_max_ns)
+            s->sum.pause_max_ns = (double)s->pause_cycle;
+        hn_limiter_finish_transition(&s->limiter, s->now);
+        s->scan_done = s->scan_total;
+        s->mark_start = s->now; /* gctrace: all of it was the pause, no concurrent mark */
+        s->mark_progress_t = s->now;
+        s->bg_cpus = 1;
+        finish_cycle(s, s->now);
+        return;
+    }
+    s->bg_cpus = (double)w.dedicated + w.fractional * s->procs;
+    if (s->bg_cpus <= 0)
+        s->bg_cpus = HN_PACER_BG_UTILIZATION;
+    s->mark_done_at = mark_done_time(s);
+    s->next_check = next_check_time(s);
+    if (s->cfg.series)
+        hn_series_mark_cycle(&s->series, s->cycle_start);
+    note(s);
+}
+
+static void gctrace_line(hn_sim *s, int64_t mark_end, uint64_t heap_end, uint64_t marked)
+{
+    hn_gctrace_cycle c = {0};
+    c.num = (uint64_t)s->sum.cycles;
+    c.since_start_ns = s->cycle_start - s->start;
+    double avail = s->cpu_area + (double)(s->now - s->last_area_t) * s->procs;
+    double gc = s->sum.pause_cpu_ns + s->sum.background_cpu_ns + s->sum.assist_cpu_ns +
+                s->sum.sweep_cpu_ns;
+    c.gc_cpu_fraction = avail > 0 ? gc / avail : 0;
+    c.stw1_ns = s->pause_cycle;
+    c.mark_ns = mark_end - s->mark_start;
+    c.stw2_ns = s->now - mark_end;
+    c.stw1_cpu_ns = c.stw1_ns * s->procs;
+    c.assist_cpu_ns = (int64_t)s->assist_ns_cycle;
+    c.background_cpu_ns = (int64_t)s->bg_ns_cycle;
+    c.stw2_cpu_ns = c.stw2_ns * s->procs;
+    c.heap_start = s->heap_at_trigger;
+    c.heap_end = heap_end;
+    c.heap_marked = marked;
+    c.heap_goal = s->goal_at_start;
+    c.procs = s->procs;
+    char line[HN_GCTRACE_LINE_MAX];
+    hn_gctrace_format(line, sizeof line, &c);
+    fprintf(s->cfg.gctrace, "%s\n", line);
+}
+
+static void sweep(hn_sim *s)
+{
+    double spans = (double)hn_model_heap_span_count(&s->heap);
+    s->sum.sweep_cpu_ns += spans * s->cfg.cost.sweep_ns_per_span;
+    for (unsigned c = 1; c < HN_NCLASSES; c++)
+        if (s->condemned.n[c])
+            hn_model_heap_sweep_small(&s->heap, c, s->condemned.n[c]);
+    if (s->condemned.n[0])
+        hn_model_heap_sweep_large(&s->heap, s->condemned.n[0], s->condemned.large_pages);
+    s->heap_bytes -= s->condemned.bytes;
+    memset(&s->condemned, 0, sizeof s->condemned);
+    /* What this mark kept only because it was freed too late dies at the next one. */
+    for (unsigned c = 0; c < HN_NCLASSES; c++)
+        s->pending.n[c] += s->survivor.n[c];
+    s->pending.large_pages += s->survivor.large_pages;
+    s->pending.bytes += s->survivor.bytes;
+    memset(&s->survivor, 0, sizeof s->survivor);
+}
+
+static void update_scavenger(hn_sim *s)
+{
+    hn_scavenge_goal_in in = {0};
+    in.memory_limit = s->cfg.memory_limit;
+    in.heap_goal = s->goal;
+    in.last_heap_goal = s->pacer.last_heap_goal;
+    in.last_heap_in_use = s->heap.in_use * HN_MODEL_PAGE;
+    in.heap_retained = hn_model_heap_rss(&s->heap);
+    in.mapped_ready = hn_model_heap_rss(&s->heap);
+    in.phys_page_size = SIM_PHYS_PAGE;
+    s->scav = hn_scavenge_goals_compute(&in);
+}
+
+/* Mark done at model time t (>= the last event): mark termination, then sweep. */
+static int finish_cycle(hn_sim *s, int64_t t)
+{
+    progress(s, t);
+    integrate(s, s->now);
+    s->now = t;
+    uint64_t heap_end = s->heap_bytes;
+    uint64_t marked = s->heap_bytes - s->condemned.bytes;
+    hn_limiter_start_transition(&s->limiter, false, s->now, (int64_t)s->assist_ns_window, 0);
+    s->assist_ns_window = 0;
+    int64_t p2 = s->cfg.stw ? 0 : (int64_t)(s->cfg.cost.pause_ns / 2);
+    if (!s->cfg.stw)
+        pause(s, p2); /* counted even when the cost model makes it free */
+    hn_limiter_finish_transition(&s->limiter, s->now);
+    s->marking = false;
+
+    hn_pacer_measurements m = {0};
+    m.now_ns = t;
+    m.procs = s->procs;
+    m.assist_time_ns = (int64_t)s->assist_ns_cycle;
+    m.heap_live = heap_end;
+    m.heap_scan_work = (int64_t)s->scan_total;
+    m.heap_marked = marked;
+    m.sweep_done = true;
+    m.mem = mem_now(s);
+    hn_pacer_end_cycle(&s->pacer, &m);
+
+    s->sum.cycles++;
+    s->live_sum += (double)marked;
+    if ((double)marked > s->sum.live_peak)
+        s->sum.live_peak = (double)marked;
+    if (s->cfg.gctrace)
+        gctrace_line(s, t, heap_end, marked);
+
+    uint64_t rss_before = hn_model_heap_rss(&s->heap);
+    sweep(s);
+    refresh_trigger(s);
+    hn_pacer_mem mem = mem_now(s);
+    s->goal = hn_pacer_heap_goal(&s->pacer, &mem);
+    update_scavenger(s);
+    note(s);
+    if (s->cfg.series) {
+        hn_series_cycle c = {
+            .num = (uint64_t)s->sum.cycles, .start = s->cycle_start - s->start,
+            .mark_end = t - s->start, .end = s->now - s->start,
+            .heap_start = s->heap_at_trigger, .heap_end = heap_end, .live = marked,
+            .goal = s->goal_at_start, .rss = rss_before,
+            .pause_ns = s->pause_cycle + p2, .assist_ns = s->assist_ns_cycle,
+            .background_ns = s->bg_ns_cycle,
+        };
+        if (hn_series_add_cycle(&s->series, &c) < 0)
+            return -1;
+    }
+    s->next_check = next_check_time(s);
+    return 0;
+}
+
+/* Things due by model time t: the end of marking, limiter updates, the scavenger. */
+static int time_step(hn_sim *s, int64_t t)
+{
+    if (s->marking && s->mark_done_at <= t) {
+        if (finish_cycle(s, s->mark_done_at) < 0)
+            return -1;
+        return 0; /* the caller recomputes t: the pause moved it */
+    }
+    if (s->marking)
+        progress(s, t);
+    if (hn_limiter_need_update(&s->limiter, t)) {
+        int64_t dt = t - s->limiter.last_update_ns;
+        hn_limiter_update(&s->limiter, t, (int64_t)s->assist_ns_window, 0);
+        s->assist_ns_window = 0;
+        uint64_t owed = hn_scavenge_background_remaining(&s->scav, hn_model_heap_rss(&s->heap),
+                                                         hn_model_heap_rss(&s->heap));
+        if (owed && s->heap.free) {
+            uint64_t can = hn_scavenge_rate_bytes(dt, s->procs, 0, SIM_PHYS_PAGE);
+            integrate(s, t);
+            s->sum.released_bytes +=
+                (double)hn_model_heap_release(&s->heap, owed < can ? owed : can);
+            if (s->cfg.memory_limit != HN_PACER_NO_LIMIT)
+                s->trigger_stale = true;
+        }
+    }
+    s->next_check = next_check_time(s);
+    return 0;
+}
+
+/* The heap grew by `pages`: synchronous scavenging (memory limit, GOGC retain goal). */
+static void grew(hn_sim *s, uint64_t pages)
+{
+    if (s->cfg.memory_limit != HN_PACER_NO_LIMIT)
+        s->trigger_stale = true;
+    if (s->cfg.memory_limit == HN_PACER_NO_LIMIT && s->scav.gc_percent_goal == HN_SCAVENGE_NONE)
+        return;
+    uint64_t rss = hn_model_heap_rss(&s->heap);
+    hn_scavenge_sync_in in = {0};
+    in.memory_limit = s->cfg.memory_limit;
+    in.limiting = hn_limiter_limiting(&s->limiter);
+    in.scav_bytes = s->heap.faulted * HN_MODEL_PAGE;
+    in.mapped_ready = rss - in.scav_bytes;
+    in.gc_percent_goal = s->scav.gc_percent_goal;
+    in.growth = pages * HN_MODEL_PAGE;
+    in.heap_retained = rss - in.growth;
+    hn_scavenge_sync r = hn_scavenge_sync_amount(&in);
+    if (r.bytes && s->heap.free)
+        s->sum.released_bytes += (double)hn_model_heap_release(&s->heap, r.bytes);
+}
+
+/* An allocation while marking: pay for it with credit, stolen background work or an
+ * assist of one's own. */
+static int assist(hn_sim *s, uint64_t bytes)
+{
+    s->alloc_credit -= (int64_t)bytes;
+    if (s->alloc_credit >= 0)
+        return 0;
+    progress(s, s->now);
+    /* Go's assists report their time and update the limiter when its period is up.
+     * The model's assists are coarser (one per debt, not per 64 KiB), so it also
+     * updates when the assist time since the last update could have filled the
+     * bucket: otherwise one window of assists could run past a full bucket. */
+    if (hn_limiter_need_update(&s->limiter, s->now) ||
+        (s->assist_ns_window > 0 &&
+         s->assist_ns_window >= (double)(s->limiter.capacity - s->limiter.fill))) {
+        hn_limiter_update(&s->limiter, s->now, (int64_t)s->assist_ns_window, 0);
+        s->assist_ns_window = 0;
+    }
+    hn_pacer_revise_in in = revise_in(s);
+    hn_pacer_revise(&s->pacer, &in);
+    hn_pacer_assist a = hn_pacer_assist_plan(&s->pacer, -s->alloc_credit,
+                                             (int64_t)s->bg_credit,
+                                             hn_limiter_limiting(&s->limiter));
+    if (a.skipped) {
+        /* The limiter forgives the debt: Go's assist returns without working. */
+        s->alloc_credit = 0;
+        return 0;
+    }
+    s->bg_credit -= (double)a.stolen;
+    s->alloc_credit += a.paid_bytes;
+    if (a.scan_work > 0) {
+        double left = s->scan_total - s->scan_done;
+        double work = (double)a.scan_work < left ? (double)a.scan_work : left;
+        /* No more than the limiter's bucket has room for: Go's assists are many small
+         * ones, each asking the limiter first; one big one in the model must not run
+         * past the point where the bucket fills and the limiter would refuse. */
+        double room = (double)(s->limiter.capacity - s->limiter.fill) - s->assist_ns_window;
+        if (s->mark_ns_per_byte > 0 && work * s->mark_ns_per_byte > room)
+            work = room / s->mark_ns_per_byte + HN_PACER_OVER_ASSIST_WORK;
+        if (work < 0)
+            work = 0;
+        double ns = work * s->mark_ns_per_byte;
+        s->scan_done += work;
+        s->assist_ns_cycle += ns;
+        s->assist_ns_window += ns;
+        s->sum.assist_cpu_ns += ns;
+        progress(s, s->now);
+        integrate(s, s->now);
+        s->now += (int64_t)ns;
+        s->shift += (int64_t)ns;
+        /* While this thread assists, background workers keep only the processors it
+         * leaves them: none at all with one processor (Go's fractional worker cannot
+         * run on the P the assisting goroutine holds). */
+        double keep = (double)(s->procs - 1) < s->bg_cpus ? (double)(s->procs - 1) : s->bg_cpus;
+        double full = s->bg_cpus;
+        s->bg_cpus = keep;
+        progress(s, s->now);
+        s->bg_cpus = full;
+    }
+    s->mark_done_at = mark_done_time(s);
+    s->next_check = next_check_time(s);
+    if (s->scan_done >= s->scan_total)
+        return finish_cycle(s, s->now);
+    return 0;
+}
+
+static int alloc_obj(hn_sim *s, uint64_t id, uint64_t size)
+{
+    unsigned cl = size <= HN_MAX_SMALL ? hn_size_class((size_t)size) : 0;
+    uint64_t rounded;
+    uint64_t g;
+    if (cl) {
+        rounded = hn_class_size[cl];
+        g = hn_model_heap_add_small(&s->heap, cl);
+    } else {
+        g = (size + HN_MODEL_PAGE - 1) / HN_MODEL_PAGE;
+        rounded = g * HN_MODEL_PAGE;
+        hn_model_heap_add_large(&s->heap, g);
+    }
+    if (hn_objmap_insert(&s->objects, id + 1, rounded << 8 | cl) < 0) {
+        errno = ENOMEM;
+        return -1;
+    }
+    s->heap_bytes += rounded;
+    s->live_bytes += rounded;
+    if (g) {
+        grew(s, g);
+        double rss = (double)hn_model_heap_rss(&s->heap);
+        if (rss > s->sum.rss_peak)
+            s->sum.rss_peak = rss;
+    }
+    if ((double)s->heap_bytes > s->sum.heap_peak)
+        s->sum.heap_peak = (double)s->heap_bytes;
+    if (s->marking)
+        return assist(s, rounded);
+    if (s->trigger_stale)
+        refresh_trigger(s);
+    if (s->heap_bytes >= s->trigger)
+        start_cycle(s);
+    return 0;
+}
+
+static int free_obj(hn_sim *s, uint64_t id)
+{
+    hn_objmap_slot *slot = hn_objmap_find(&s->objects, id + 1);
+    if (!slot) {
+        errno = EINVAL;
+        return -1;
+    }
+    uint64_t rounded = slot->val >> 8;
+    unsigned cl = (unsigned)(slot->val & 0xff);
+    hn_objmap_remove_slot(&s->objects, slot);
+    s->live_bytes -= rounded;
+    hn_sim_gen *g = s->marking ? &s->survivor : &s->pending;
+    g->n[cl]++;
+    g->bytes += rounded;
+    if (cl == 0)
+        g->large_pages += rounded / HN_MODEL_PAGE;
+    return 0;
+}
+
+int hn_sim_event(hn_sim *s, const hn_trace_event *ev)
+{
+    if (!s->started) {
+        s->started = true;
+        s->start = (int64_t)ev->time_ns;
+        s->now = s->start;
+        s->last_area_t = s->start;
+        hn_limiter_init(&s->limiter, s->start, s->procs);
+        hn_pacer_mem mem = mem_now(s);
+        s->goal = hn_pacer_heap_goal(&s->pacer, &mem);
+        s->next_check = next_check_time(s);
+    }
+    int64_t t = (int64_t)ev->time_ns + s->shift;
+    while (t >= s->next_check) {
+        if (time_step(s, t) < 0)
+            return -1;
+        t = (int64_t)ev->time_ns + s->shift;
+    }
+    integrate(s, t);
+    s->now = t;
+    s->sum.events++;
+    if (__builtin_expect((int32_t)ev->thread >= s->procs_wanted, 0) && s->cfg.procs == 0)
+        s->procs_wanted = (int32_t)ev->thread + 1;
+    if (__builtin_expect(s->procs_wanted != s->procs, 0) && !s->marking) {
+        /* A new thread: one more processor from now on (the limiter's bucket too). */
+        s->procs = s->procs_wanted;
+        hn_limiter_reset_capacity(&s->limiter, s->now, s->procs);
+    }
+    if (ev->kind == HN_EV_FREE || ev->kind == HN_EV_REALLOC) {
+        if (free_obj(s, ev->kind == HN_EV_FREE ? ev->id : ev->old_id) < 0)
+            return -1;
+    }
+    if (ev->kind != HN_EV_FREE && alloc_obj(s, ev->id, ev->size) < 0)
+        return -1;
+    if (s->cfg.series)
+        note(s);
+    return 0;
+}
+
+void hn_sim_finish(hn_sim *s)
+{
+    if (s->marking)
+        progress(s, s->now);
+    integrate(s, s->now);
+    hn_limiter_update(&s->limiter, s->now, (int64_t)s->assist_ns_window, 0);
+    hn_summary *u = &s->sum;
+    double wall = (double)(s->now - s->start);
+    u->wall_ns = wall;
+    u->heap_mean = wall > 0 ? s->heap_area / wall : (double)s->heap_bytes;
+    u->rss_mean = wall > 0 ? s->rss_area / wall : (double)hn_model_heap_rss(&s->heap);
+    u->live_mean = u->cycles > 0 ? s->live_sum / u->cycles : 0;
+    u->gc_cpu_ns = u->assist_cpu_ns + u->background_cpu_ns + u->pause_cpu_ns + u->sweep_cpu_ns;
+    u->total_cpu_ns = s->cpu_area;
+    u->limiter_ns = (double)s->limiter.enabled_ns;
+}

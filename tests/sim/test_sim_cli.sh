@@ -1,0 +1,196 @@
+#!/bin/sh
+# test_sim_cli.sh GCSIM SRCDIR: every option and error path of gcsim's simulation
+# command line: exit codes (0 ok, 1 failure, 2 usage), the one-line error messages, the
+# files each output option writes, and the calibration file being found and checked.
+set -u
+GCSIM=$1
+SRC=$2
+SANITIZE=${3:-none}   # the build's b_sanitize
+TMP=$(mktemp -d)
+trap 'rm -rf "$TMP"' EXIT
+TRACE=$SRC/tests/sim/golden/steady.trace
+fails=0
+
+# run CODE PATTERN ARGS...: gcsim ARGS must exit with CODE and, for errors, print
+# exactly one stderr line starting "gcsim: error: " that contains PATTERN.
+run() {
+    want=$1 pattern=$2
+    shift 2
+    "$GCSIM" "$@" >"$TMP/out" 2>"$TMP/err"
+    got=$?
+    if [ "$got" != "$want" ]; then
+        echo "FAIL: gcsim $*: exit $got, expected $want"; sed 's/^/  stderr: /' "$TMP/err"
+        fails=$((fails + 1)); return
+    fi
+    if [ "$want" != 0 ]; then
+        lines=$(wc -l <"$TMP/err")
+        if [ "$lines" != 1 ] || ! grep -q "^gcsim: error: .*$pattern" "$TMP/err"; then
+            echo "FAIL: gcsim $*: expected one error line with '$pattern', got:"
+            sed 's/^/  stderr: /' "$TMP/err"; fails=$((fails + 1))
+        fi
+    elif [ -n "$pattern" ] && ! grep -q -- "$pattern" "$TMP/out"; then
+        echo "FAIL: gcsim $*: stdout lacks '$pattern'"; fails=$((fails + 1))
+    fi
+}
+
+check() { # check DESCRIPTION COMMAND...: the command must succeed
+    d=$1; shift
+    if ! "$@" >/dev/null 2>&1; then echo "FAIL: $d"; fails=$((fails + 1)); fi
+}
+
+# The calibration file must come from here, not from the user running the tests.
+XDG_CONFIG_HOME=$TMP/config
+export XDG_CONFIG_HOME
+
+# Usage and help.
+"$GCSIM" >/dev/null 2>&1; [ $? = 2 ] || { echo "FAIL: no arguments: expected exit 2"; fails=$((fails + 1)); }
+run 0 "usage: gcsim" --help
+run 0 "gcsim \[OPTIONS\] trace.bin" sim --help
+run 0 "--gomemlimit" --help-sim
+
+# Bad options: exit 2 before any trace is read.
+run 2 "unknown option '--frobnicate'" --frobnicate "$TRACE"
+run 2 "unknown option '-x'" -x "$TRACE"
+run 2 "needs a value" "$TRACE" --gogc
+run 2 "--gogc=abc" --gogc=abc "$TRACE"
+run 2 "--gogc=" --gogc= "$TRACE"
+run 2 "empty item" --gogc=50,,100 "$TRACE"
+run 2 "empty item" --gogc=50, "$TRACE"
+run 2 "at most 8" --gogc=1,2,3,4,5,6,7,8,9 "$TRACE"
+run 2 "--gogc=99999999999" --gogc=99999999999 "$TRACE"
+run 2 "--gomemlimit=64MB" --gomemlimit=64MB "$TRACE"
+run 2 "--gomemlimit=-1" --gomemlimit=-1 "$TRACE"
+run 2 "--gomemlimit=" --gomemlimit= "$TRACE"
+run 2 "--procs=0" --procs=0 "$TRACE"
+run 2 "--procs=two" --procs=two "$TRACE"
+run 2 "--procs=5000" --procs=5000 "$TRACE"
+run 2 "expected gc or malloc" --replay=jvm "$TRACE"
+run 2 "--allocator needs --replay=malloc" --allocator=heron "$TRACE"
+run 2 "no trace given" --gogc=100
+run 2 "is extra" "$TRACE" "$TRACE"
+run 2 "--cost=" --cost= "$TRACE"
+run 2 "--model=fast" --model=fast "$TRACE"
+run 2 "no memory limit" --replay=gc --gomemlimit=64MiB "$TRACE"
+run 2 "unknown allocator 'hoard'" --replay=malloc --allocator=heron,hoard "$TRACE"
+run 2 "calibrate: unknown option '--fast'" calibrate --fast
+run 2 "calibrate: unexpected argument" calibrate extra
+run 0 "usage: gcsim calibrate" calibrate --help
+
+# Bad traces and files: exit 1.
+run 1 "nothing-here.trace" "$TMP/nothing-here.trace"
+printf 'not a trace at all\n' >"$TMP/text.trace"
+run 1 "text.trace" "$TMP/text.trace"
+head -c 5000 "$TRACE" >"$TMP/cut.trace"
+"$GCSIM" --cost=default "$TMP/cut.trace" >"$TMP/out" 2>"$TMP/err"
+code=$?
+if [ $code = 0 ]; then
+    grep -q "gcsim: warning: .*cut" "$TMP/err" || { echo "FAIL: cut trace: no warning"; fails=$((fails + 1)); }
+elif ! grep -q "^gcsim: error: " "$TMP/err"; then
+    echo "FAIL: cut trace: exit $code without an error line"; fails=$((fails + 1))
+fi
+cp "$TRACE" "$TMP/flip.trace"
+printf '\377\377\377\377' | dd of="$TMP/flip.trace" bs=1 seek=2000 conv=notrunc 2>/dev/null
+run 1 "flip.trace" --cost=default "$TMP/flip.trace"
+run 1 "--cost=$TMP/none: no such file" --cost="$TMP/none" "$TRACE"
+printf 'pause_ns 1\nmark_ns_per_byte abc\nmark_ns_per_object 1\nsweep_ns_per_span 1\n' >"$TMP/badcost"
+run 1 "line 2" --cost="$TMP/badcost" "$TRACE"
+printf 'pause_ns 1\n' >"$TMP/shortcost"
+run 1 "needs pause_ns" --cost="$TMP/shortcost" "$TRACE"
+printf 'pause_ns 1\nmark_ns_per_byte 1\nmark_ns_per_object 1\nsweep_ns_per_span 1\nspeed 9\n' >"$TMP/unknowncost"
+run 1 "unknown name 'speed'" --cost="$TMP/unknowncost" "$TRACE"
+run 1 "$TMP/no/such/dir/x.csv" --cost=default --csv="$TMP/no/such/dir/x.csv" "$TRACE"
+run 1 "$TMP/no/x.json" --cost=default --json="$TMP/no/x.json" "$TRACE"
+run 1 "$TMP/no/x.svg" --cost=default --svg="$TMP/no/x.svg" "$TRACE"
+run 1 "$TMP/no/x.html" --cost=default --html="$TMP/no/x.html" "$TRACE"
+
+# The calibration file: found in $XDG_CONFIG_HOME/heron, used, and checked.
+run 0 "cost model: defaults" "$TRACE"
+mkdir -p "$XDG_CONFIG_HOME/heron"
+printf '# test\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 0 "cost model: $XDG_CONFIG_HOME/heron/gcsim-calibration" "$TRACE"
+# It changes the answer: five times the mark cost shows in GC CPU.
+"$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/cal"
+"$GCSIM" --cost=default "$TRACE" | grep '^GC CPU' >"$TMP/def"
+cmp -s "$TMP/cal" "$TMP/def" && { echo "FAIL: the calibration file did not change GC CPU"; fails=$((fails + 1)); }
+run 0 "cost model: defaults" --cost=default "$TRACE"
+printf 'pause_ns -5\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "gcsim-calibration: line 1" "$TRACE"
+rm "$XDG_CONFIG_HOME/heron/gcsim-calibration"
+
+# Outputs.
+run 0 "GOGC=50 *GOGC=100 *GOGC=off" --cost=default --gogc=50,100,off "$TRACE"
+run 0 "^gc 1 @" --cost=default --gctrace "$TRACE"
+run 0 "^# GOGC=50 GOMEMLIMIT=off" --cost=default --gctrace --gogc=50,100 "$TRACE"
+run 0 "8.00 MiB" --cost=default --gomemlimit=8MiB "$TRACE"
+run 0 "off" --cost=default --gomemlimit=off "$TRACE"
+run 0 "procs  *2" --cost=default --procs=2 "$TRACE"
+run 0 "" --cost=default --gogc=50,100 --csv="$TMP/s.csv" --json="$TMP/s.json" \
+    --svg="$TMP/s.svg" --html="$TMP/s.html" "$TRACE"
+check "CSV header" grep -q '^setting,t_s,heap_min,heap_max,goal,live,rss_min,rss_max,cycles$' "$TMP/s.csv"
+check "CSV rows for both runs" grep -q '^GOGC=50,' "$TMP/s.csv"
+check "CSV rows for both runs" grep -q '^GOGC=100,' "$TMP/s.csv"
+check "JSON parses, two runs with cycles" python3 -c "
+import json, sys
+d = json.load(open(sys.argv[1]))
+assert len(d['runs']) == 2
+r = d['runs'][1]
+assert r['gogc'] == 100 and r['gomemlimit'] is None
+assert r['summary']['cycles'] == len(r['cycles']) > 0
+assert all(len(p) == 8 for p in r['series'])
+" "$TMP/s.json"
+check "SVG is well-formed XML with two panels" python3 -c "
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+texts = [t.text or '' for t in root.iter('{http://www.w3.org/2000/svg}text')]
+assert sum('GOGC=' in t for t in texts) == 2
+assert any('time (' in t for t in texts) and any('memory (' in t for t in texts)
+" "$TMP/s.svg"
+check "HTML holds the SVG and the summary" grep -q "<svg" "$TMP/s.html"
+check "HTML holds the summary" grep -q "GC cycles" "$TMP/s.html"
+run 0 "" --cost=default --csv=- "$TRACE"
+grep -q '^setting,t_s' "$TMP/out" || { echo "FAIL: --csv=- wrote no CSV to stdout"; fails=$((fails + 1)); }
+
+# The stop-the-world model: one pause per cycle, no assists.
+run 0 "stw GOGC=100" --cost=default --model=stw "$TRACE"
+"$GCSIM" --cost=default --model=stw --gctrace "$TRACE" | grep -q '^gc 1 @.*+0+0 ms clock' ||
+    { echo "FAIL: --model=stw: the gctrace line has a concurrent mark"; fails=$((fails + 1)); }
+"$GCSIM" --cost=default --model=stw "$TRACE" >"$TMP/stw"
+c=$(awk '/^GC cycles/ {print $3}' "$TMP/stw"); p=$(awk '/^STW pauses/ {print $3}' "$TMP/stw")
+[ "$c" = "$p" ] || { echo "FAIL: --model=stw: $c cycles but $p pauses"; fails=$((fails + 1)); }
+
+# Replays: on heron's collector beside the simulation, and on real allocators (not under
+# a sanitizer, which owns malloc and refuses a preloaded one).
+run 0 "gc GOGC=100" --cost=default --replay=gc "$TRACE"
+awk '/^GC cycles/ { if ($3 < 1 || $4 < 1) exit 1 }' "$TMP/out" ||
+    { echo "FAIL: --replay=gc: no cycles"; fails=$((fails + 1)); }
+if [ "$SANITIZE" = none ]; then
+    run 0 "heron *glibc" --replay=malloc --allocator=heron,glibc --csv="$TMP/m.csv" "$TRACE"
+    grep -q '^heron,[0-9]*,' "$TMP/m.csv" || { echo "FAIL: --replay=malloc CSV"; fails=$((fails + 1)); }
+    for a in jemalloc mimalloc tcmalloc; do
+        run 0 "$a" --replay=malloc --allocator=$a "$TRACE"
+    done
+    # A preload that does not take effect is caught, not measured as glibc.
+    LD_PRELOAD=/usr/lib/x86_64-linux-gnu/libjemalloc.so.2 "$GCSIM" replay-child glibc "$TRACE" \
+        >/dev/null 2>"$TMP/err" && { echo "FAIL: replay-child: glibc under jemalloc passed"; fails=$((fails + 1)); }
+    grep -q "jemalloc is loaded" "$TMP/err" || { echo "FAIL: replay-child: wrong message"; cat "$TMP/err"; fails=$((fails + 1)); }
+    "$GCSIM" replay-child mimalloc "$TRACE" >/dev/null 2>"$TMP/err" &&
+        { echo "FAIL: replay-child: mimalloc without its preload passed"; fails=$((fails + 1)); }
+    grep -q "did not take effect" "$TMP/err" || { echo "FAIL: replay-child: no preload message"; cat "$TMP/err"; fails=$((fails + 1)); }
+fi
+
+# Progress: forced on it draws a bar on stderr; off (and by default, off a tty) none.
+"$GCSIM" --cost=default --progress "$TRACE" >/dev/null 2>"$TMP/err"
+grep -q '%' "$TMP/err" || { echo "FAIL: --progress drew nothing"; fails=$((fails + 1)); }
+"$GCSIM" --cost=default "$TRACE" >/dev/null 2>"$TMP/err"
+[ -s "$TMP/err" ] && { echo "FAIL: stderr not empty without a terminal"; fails=$((fails + 1)); }
+"$GCSIM" --cost=default --bench "$TRACE" >/dev/null 2>"$TMP/err"
+grep -q 'million events/s' "$TMP/err" || { echo "FAIL: --bench printed no speed"; fails=$((fails + 1)); }
+
+# Standard input as the trace.
+"$GCSIM" --cost=default - <"$TRACE" >"$TMP/stdin.out" 2>&1 || { echo "FAIL: trace on stdin"; fails=$((fails + 1)); }
+
+if [ $fails != 0 ]; then
+    echo "$fails check(s) failed"
+    exit 1
+fi
+echo "all gcsim command-line checks passed"

@@ -1,0 +1,230 @@
+/*
+ * test_sim_model.c: the simulator's model, fed synthetic events directly: the page heap
+ * model's arithmetic, and the pacer's behaviour as the simulator shows it (doubling
+ * GOGC about halves the cycles; a memory limit below the GOGC goal keeps the heap under
+ * the limit while the live heap fits; the CPU limiter caps GC CPU near 50 % when it
+ * does not fit).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "sim/simulate.h"
+
+/* A program with `live` bytes held in objects of `size` bytes, first-in first-out:
+ * every step allocates one object and frees the oldest, at `rate` bytes per second,
+ * for `seconds`. */
+struct fifo {
+    uint64_t size, nlive, rate;
+    double seconds;
+};
+
+/* Highest heap after `after_ns` of the run, from the time series (0 if not kept). */
+static double late_peak;
+static int64_t late_after_ns;
+
+/* Marking cost in the runs: the default's per-object cost folded into a per-byte one,
+ * times this factor (tests raise it to make marking costly with few events, so they
+ * stay fast under the sanitizers). */
+static double mark_scale = 1;
+
+static hn_summary run(const struct fifo *f, int32_t gogc, int64_t limit, int32_t procs)
+{
+    hn_sim_config cfg = {0};
+    cfg.series = true;
+    cfg.gogc = gogc;
+    cfg.memory_limit = limit;
+    cfg.procs = procs;
+    hn_cost_defaults(&cfg.cost);
+    cfg.cost.mark_ns_per_byte = (cfg.cost.mark_ns_per_byte +
+                                 cfg.cost.mark_ns_per_object / (double)f->size) * mark_scale;
+    cfg.cost.mark_ns_per_object = 0;
+    hn_sim sim;
+    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    hn_trace_event ev = {0};
+    uint64_t dt = f->size * 1000000000ull / f->rate;
+    uint64_t steps = (uint64_t)(f->seconds * 1e9) / dt;
+    uint64_t id = 0;
+    for (uint64_t i = 0; i < steps; i++) {
+        ev.time_ns = i * dt;
+        ev.kind = HN_EV_MALLOC;
+        ev.size = f->size;
+        ev.id = id++;
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+        if (i >= f->nlive) {
+            ev.kind = HN_EV_FREE;
+            ev.id = i - f->nlive;
+            assert_int_equal(hn_sim_event(&sim, &ev), 0);
+        }
+    }
+    hn_sim_finish(&sim);
+    late_peak = 0;
+    for (size_t k = 0; k < sim.series.npts; k++)
+        if (sim.series.pts[k].t - sim.series.origin >= late_after_ns &&
+            (double)sim.series.pts[k].heap_max > late_peak)
+            late_peak = (double)sim.series.pts[k].heap_max;
+    hn_summary s = sim.sum;
+    hn_sim_destroy(&sim);
+    return s;
+}
+
+/* 16 MiB live in 1 KiB objects (a class of its own: no rounding), 64 MiB/s. */
+static const struct fifo steady = {1024, 16384, 64u << 20, 4.0};
+
+static void test_doubling_gogc_halves_cycles(void **state)
+{
+    (void)state;
+    hn_summary a = run(&steady, 100, HN_PACER_NO_LIMIT, 1);
+    hn_summary b = run(&steady, 200, HN_PACER_NO_LIMIT, 1);
+    hn_summary c = run(&steady, 400, HN_PACER_NO_LIMIT, 1);
+    assert_true(a.cycles >= 10);
+    double r1 = b.cycles / a.cycles, r2 = c.cycles / b.cycles;
+    assert_true(r1 > 0.4 && r1 < 0.65);
+    assert_true(r2 > 0.4 && r2 < 0.65);
+    /* ... and the heap grows: the trade the GOGC knob makes. */
+    assert_true(b.heap_peak > a.heap_peak * 1.3);
+    assert_true(b.gc_cpu_ns < a.gc_cpu_ns);
+}
+
+static void test_gogc_off_never_collects(void **state)
+{
+    (void)state;
+    hn_summary s = run(&steady, HN_PACER_GOGC_OFF, HN_PACER_NO_LIMIT, 1);
+    assert_true(s.cycles == 0);
+    /* Nothing is ever swept: the heap is every byte allocated. */
+    uint64_t dt = steady.size * 1000000000ull / steady.rate;
+    double allocated = (double)((uint64_t)(steady.seconds * 1e9) / dt) * steady.size;
+    assert_true(s.heap_peak == allocated);
+}
+
+static void test_limit_below_goal_holds_heap(void **state)
+{
+    (void)state;
+    /* GOGC=100 lets the heap reach about 2 x 16 MiB; a 24 MiB limit must hold it. */
+    int64_t limit = 24 << 20;
+    hn_summary free_run = run(&steady, 100, HN_PACER_NO_LIMIT, 1);
+    assert_true(free_run.heap_peak > (double)limit);
+    /* The limit is soft, as Go's: the first cycles start with no cons/mark history and
+     * may overshoot a little; after the first second the heap stays under it. */
+    late_after_ns = 1000000000;
+    hn_summary lim = run(&steady, 100, limit, 1);
+    assert_true(lim.heap_peak <= (double)limit * 1.05);
+    assert_true(late_peak > 0 && late_peak <= (double)limit);
+    assert_true(lim.rss_peak <= (double)limit * 1.05);
+    assert_true(lim.cycles > free_run.cycles);
+    /* With GOGC=off the limit alone paces the collector. Its first cycle starts with
+     * no cons/mark history and overshoots, as Go's does; after that the heap stays
+     * under the limit. */
+    hn_summary off = run(&steady, HN_PACER_GOGC_OFF, limit, 1);
+    assert_true(off.cycles > 0);
+    assert_true(off.heap_peak <= (double)limit * 1.2);
+    assert_true(late_peak > 0 && late_peak <= (double)limit);
+    late_after_ns = 0;
+}
+
+static void test_limiter_caps_cpu_when_live_does_not_fit(void **state)
+{
+    (void)state;
+    /* 16 MiB live under an 8 MiB limit, allocated fast enough that assists alone would
+     * take most of the CPU: the collector would run without end, and the CPU limiter
+     * keeps its share near 50 % (it first lets one CPU-second of excess through). */
+    static const struct fifo fast = {1024, 16384, 128u << 20, 6.0};
+    mark_scale = 3;
+    hn_summary s = run(&fast, 100, 8 << 20, 1);
+    double pct = 100 * s.gc_cpu_ns / s.total_cpu_ns;
+    assert_true(s.limiter_ns > 0);
+    assert_true(pct > 40 && pct < 62);
+    /* Without the limit's pressure the same program spends far less. */
+    hn_summary f0 = run(&fast, 100, HN_PACER_NO_LIMIT, 1);
+    assert_true(100 * f0.gc_cpu_ns / f0.total_cpu_ns < pct);
+    mark_scale = 1;
+    /* The slower program under the same limit: GC CPU stays near half too. */
+    hn_summary slow = run(&steady, 100, 8 << 20, 1);
+    double spct = 100 * slow.gc_cpu_ns / slow.total_cpu_ns;
+    assert_true(spct > 25 && spct < 58);
+}
+
+static void test_garbage_waits_for_the_sweep_after_next_mark(void **state)
+{
+    (void)state;
+    hn_sim_config cfg = {0};
+    cfg.gogc = 100;
+    cfg.memory_limit = HN_PACER_NO_LIMIT;
+    cfg.procs = 1;
+    hn_cost_defaults(&cfg.cost);
+    hn_sim sim;
+    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    /* 1 MiB of 1 KiB objects, then free them all: still heap until a cycle. */
+    hn_trace_event ev = {0};
+    for (uint64_t i = 0; i < 1024; i++) {
+        ev = (hn_trace_event){.time_ns = i * 1000, .id = i, .size = 1024, .kind = HN_EV_MALLOC};
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+    }
+    for (uint64_t i = 0; i < 1024; i++) {
+        ev = (hn_trace_event){.time_ns = 2000000 + i, .id = i, .kind = HN_EV_FREE};
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+    }
+    assert_int_equal(sim.heap_bytes, 1 << 20);
+    assert_int_equal(sim.live_bytes, 0);
+    assert_int_equal(sim.sum.cycles, 0);
+    /* 1 MiB in 1 KiB objects fills 128 one-page spans exactly (8 per span). */
+    assert_int_equal(sim.heap.in_use, 128);
+    /* A free of an object that is not live is refused. */
+    ev.id = 5;
+    assert_int_equal(hn_sim_event(&sim, &ev), -1);
+    /* Allocate past the 4 MiB minimum goal: the first cycle sweeps the garbage. */
+    uint64_t id = 1024;
+    for (uint64_t i = 0; sim.sum.cycles == 0 && i < 100000; i++) {
+        ev = (hn_trace_event){.time_ns = 3000000 + i * 1000, .id = id++, .size = 1024,
+                              .kind = HN_EV_MALLOC};
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+    }
+    assert_int_equal(sim.sum.cycles, 1);
+    assert_true(sim.sum.heap_peak >= 4 << 20);
+    /* The freed megabyte went; what remains is what the program holds. */
+    assert_int_equal(sim.heap_bytes, sim.live_bytes);
+    /* Its pages stay resident as free pages until the scavenger takes them. */
+    assert_true(sim.heap.free >= 128);
+    hn_sim_destroy(&sim);
+}
+
+static void test_model_heap_spans(void **state)
+{
+    (void)state;
+    hn_model_heap h;
+    memset(&h, 0, sizeof h);
+    unsigned cl = hn_size_class(1024);
+    assert_int_equal(hn_class_size[cl], 1024);
+    uint64_t per = hn_class_objects[cl];
+    uint64_t grown = 0;
+    for (uint64_t i = 0; i < per * 3 + 1; i++)
+        grown += hn_model_heap_add_small(&h, cl);
+    assert_int_equal(h.spans[cl], 4);
+    assert_int_equal(grown, 4 * hn_class_pages[cl]);
+    hn_model_heap_sweep_small(&h, cl, per * 2);
+    assert_int_equal(h.spans[cl], 2);
+    assert_int_equal(h.free, 2 * hn_class_pages[cl]);
+    assert_int_equal(hn_model_heap_release(&h, HN_MODEL_PAGE * 100), 2 * hn_class_pages[cl] * HN_MODEL_PAGE);
+    assert_int_equal(h.released, 2 * hn_class_pages[cl]);
+    /* Growth takes released pages back before mapping new ones. */
+    hn_model_heap_add_large(&h, 1);
+    assert_int_equal(h.faulted, 1);
+    assert_int_equal(hn_model_heap_rss(&h), (h.in_use) * HN_MODEL_PAGE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_model_heap_spans),
+        cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
+        cmocka_unit_test(test_doubling_gogc_halves_cycles),
+        cmocka_unit_test(test_gogc_off_never_collects),
+        cmocka_unit_test(test_limit_below_goal_holds_heap),
+        cmocka_unit_test(test_limiter_caps_cpu_when_live_does_not_fit),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
