@@ -38,18 +38,8 @@ static int find_recorder(char *buf, size_t len)
         snprintf(buf, len, "%s", env);
         return access(buf, R_OK);
     }
-    char exe[PATH_MAX - 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, len, "%s/libheron-record.so", exe);
-            if (access(buf, R_OK) == 0)
-                return 0;
-        }
-    }
+    if (hn_gcsim_sibling(buf, len, "libheron-record.so") == 0)
+        return 0;
     snprintf(buf, len, "%s", HN_RECORD_LIB);
     return access(buf, R_OK);
 }

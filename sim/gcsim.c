@@ -8,6 +8,7 @@
 #include "sim/gcsim.h"
 #include "sim/replay.h"
 
+#include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -49,6 +50,22 @@ void hn_gcsim_warn(const char *fmt, ...)
     va_start(ap, fmt);
     say("warning", fmt, ap);
     va_end(ap);
+}
+
+int hn_gcsim_sibling(char *buf, size_t len, const char *rel)
+{
+    char exe[PATH_MAX];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0)
+        return -1;
+    exe[n] = 0;
+    char *slash = strrchr(exe, '/');
+    if (!slash)
+        return -1;
+    *slash = 0;
+    if ((size_t)snprintf(buf, len, "%s/%s", exe, rel) >= len)
+        return -1;
+    return access(buf, R_OK) == 0 ? 0 : -1;
 }
 
 int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out)

@@ -8,6 +8,8 @@
 #ifndef HN_SIM_GCSIM_H
 #define HN_SIM_GCSIM_H
 
+#include <stddef.h>
+
 #define HN_GCSIM_VERSION "0.1.0"
 
 int hn_cmd_record(int argc, char **argv);
@@ -20,6 +22,10 @@ int hn_cmd_calibrate(int argc, char **argv);
 
 __attribute__((format(printf, 1, 2))) void hn_gcsim_error(const char *fmt, ...);
 __attribute__((format(printf, 1, 2))) void hn_gcsim_warn(const char *fmt, ...);
+
+/* A file installed beside gcsim, rel being relative to gcsim's own directory (found through
+ * /proc/self/exe): writes the path to buf and returns 0 when it is readable, -1 if not. */
+int hn_gcsim_sibling(char *buf, size_t len, const char *rel);
 
 /* Parses a whole decimal integer in [min, max] for option opt; prints the error. */
 int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out);

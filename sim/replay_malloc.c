@@ -71,18 +71,8 @@ static const struct allocator *find_allocator(const char *name)
 /* build/sim/gcsim -> build/alloc/libheron.so; installed: libheron.so by the loader. */
 static int heron_lib_path(char *buf, size_t len)
 {
-    char exe[PATH_MAX - 32];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) {
-            *slash = 0;
-            snprintf(buf, len, "%s/../alloc/libheron.so", exe);
-            if (access(buf, R_OK) == 0)
-                return 0;
-        }
-    }
+    if (hn_gcsim_sibling(buf, len, "../alloc/libheron.so") == 0)
+        return 0;
     snprintf(buf, len, "libheron.so");
     return 0;
 }
