@@ -14,6 +14,7 @@ packages=(
   libcmocka-dev libbsd-dev
   libjemalloc-dev libmimalloc-dev libgoogle-perftools-dev libgc-dev
   python3 sqlite3 git procps
+  redis-server redis-tools
 )
 
 install_missing() {
