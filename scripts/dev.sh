@@ -7,8 +7,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# Debian 12 packages the build, the tests and the main job need. Benchmarks
-# install their own extras (bench/run --install).
+# Debian 12 packages the build, the tests (the bench suite's smoke test among them) and
+# the main job need.
 packages=(
   meson ninja-build pkg-config gcc g++ clang libclang-rt-14-dev
   libcmocka-dev libbsd-dev
