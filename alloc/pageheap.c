@@ -20,7 +20,8 @@
  *     in large coalesced runs. Every free run carries freed_ms, when it became free (a
  *     run merged from parts with resident pages takes the oldest part's time, so an
  *     idle run cannot be kept young by churn at its edge). With S = max(HERON_RETAIN_MIN,
- *     HERON_RETAIN % of the bytes in use) and H = max(64 MiB, bytes in use, S):
+ *     HERON_RETAIN % of the bytes in use) and H = max(64 MiB, S, the most bytes in use
+ *     during the current and the previous window of HERON_DECAY_MS):
  *     a. when a span is freed and free resident bytes are above S, and at least
  *        min(100 ms, HERON_DECAY_MS / 4) passed since the last pass, a decay pass walks
  *        up to HN_PASS_VISIT runs, largest first, resuming where the last one stopped,
@@ -31,9 +32,15 @@
  *     Why: releasing a span the moment it became free (what this file did first) made a
  *     churning program pay a madvise, a TLB shootdown and then page faults for pages it
  *     took back a moment later, in runs of a few pages: rptest and python ran 1.9x
- *     slower than jemalloc, the random-free test's frees 2.5x. H bounds memory at every
- *     moment (at most twice the heap, or 64 MiB, free and resident) and a churning heap
- *     does not reach it, since what it frees it takes back. Passes run only when a span
+ *     slower than jemalloc, the random-free test's frees 2.5x. H lets a heap keep, for a
+ *     decay period or two, the pages of what it held in use that recently: a heap that
+ *     churns or shrinks and grows back (random-free's refill) does not reach it, while
+ *     free memory beyond the recent heap (fragmentation that makes the heap grow
+ *     reservations while old runs stay unused) goes at once. A cap relative to the
+ *     bytes in use now (tried first) released 1,200 small runs in the random-free test
+ *     as the heap shrank, and its refill faulted them all back (2x jemalloc's time).
+ *     The RSS of a program that stops freeing is then bounded by its recent peak, as
+ *     with jemalloc's 10 s decay; malloc_trim(0) takes it to what is in use. Passes run only when a span
  *     is freed: a span taken only shrinks free memory, and releasing pages just before
  *     a refill takes them is the worst moment. So an idle program keeps what it had at
  *     its last free (at most H) until it frees again or calls malloc_trim; there is no
@@ -74,6 +81,10 @@ static hn_lock_t heap_lock = HN_LOCK_INIT;
 static struct free_tree free_runs = RB_INITIALIZER(&free_runs);
 static uintptr_t pages_mapped, pages_free, pages_released; /* heap_lock */
 static uintptr_t free_run_count;                            /* heap_lock */
+/* The most pages in use in the current window of HERON_DECAY_MS and in the one before
+ * (heap_lock): the hard cap lets the heap keep what it held that recently. */
+static uintptr_t peak_now, peak_before;
+static uint32_t window_ms;
 static uint64_t spans_in_use, large_live, large_allocations, released_total;
 
 void hn_pageheap_lock(void) { hn_lock(&heap_lock); }
@@ -243,6 +254,8 @@ hn_span_t *hn_pageheap_alloc_locked(uintptr_t npages, uintptr_t align_pages, int
   pages_free -= npages;
   pages_released -= used_released;
   spans_in_use++;
+  if (pages_mapped - pages_free > peak_now)
+    peak_now = pages_mapped - pages_free;
   return s;
 }
 
@@ -287,9 +300,12 @@ static size_t soft_cap(size_t in_use) {
   return cap < hn_opt.retain_min ? hn_opt.retain_min : cap;
 }
 
-/* The hard cap: released at once, regardless of age, above max(64 MiB, in use, S). */
-static size_t hard_cap(size_t in_use, size_t soft) {
-  size_t cap = in_use > HN_HARD_MIN ? in_use : HN_HARD_MIN;
+/* The hard cap: released at once, regardless of age, above
+ * H = max(64 MiB, S, the most bytes in use in the last one or two decay windows). */
+static size_t hard_cap(size_t soft) {
+  uintptr_t peak = peak_now > peak_before ? peak_now : peak_before;
+  size_t cap = (size_t)peak << HN_PAGE_SHIFT;
+  cap = cap > HN_HARD_MIN ? cap : HN_HARD_MIN;
   return cap > soft ? cap : soft;
 }
 
@@ -323,21 +339,25 @@ static void decay_pass(uint32_t now, size_t soft) {
   cursor_set = 1;
 }
 
-/* The release policy, from the slow paths (a span taken or given back). Page heap lock. */
-static void apply_release_policy(void) {
+/* The release policy, when a span was freed at `now`. Page heap lock. */
+static void apply_release_policy(uint32_t now) {
+  uintptr_t in_use_pages = pages_mapped - pages_free;
+  if ((uint32_t)(now - window_ms) >= hn_opt.decay_ms) {
+    peak_before = peak_now;
+    peak_now = in_use_pages;
+    window_ms = now;
+  }
   size_t resident = resident_bytes();
-  size_t in_use = (pages_mapped - pages_free) << HN_PAGE_SHIFT;
-  size_t soft = soft_cap(in_use);
+  size_t soft = soft_cap((size_t)in_use_pages << HN_PAGE_SHIFT);
   if (resident <= soft)
     return;
-  size_t hard = hard_cap(in_use, soft);
+  size_t hard = hard_cap(soft);
   if (resident > hard) {
     /* Down to half the cap, so a heap sitting at the cap pays one large batch now and
      * then, not a small madvise on every free. */
     release_largest(hard / 2 > soft ? hard / 2 : soft);
     return;
   }
-  uint32_t now = now_ms();
   uint32_t interval = hn_opt.decay_ms / 4 < HN_PASS_MS ? hn_opt.decay_ms / 4 : HN_PASS_MS;
   if ((uint32_t)(now - last_pass_ms) < interval)
     return;
@@ -353,11 +373,12 @@ void hn_pageheap_free_locked(hn_span_t *s) {
   s->fastclass = 0;
   s->sizeclass = 0;
   s->nreleased = 0;
-  s->freed_ms = now_ms();
+  uint32_t now = now_ms();
+  s->freed_ms = now;
   pages_free += s->npages;
   spans_in_use--;
   coalesce_insert(s);
-  apply_release_policy();
+  apply_release_policy(now);
 }
 
 int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages) {
@@ -405,6 +426,8 @@ int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages) {
   hn_pagemap_set_locked(nfirst, extra, s);
   pages_free -= extra;
   pages_released -= taken_released;
+  if (pages_mapped - pages_free > peak_now)
+    peak_now = pages_mapped - pages_free;
   s->npages = (uint32_t)npages;
   s->elemsize = (uint32_t)((npages << HN_PAGE_SHIFT) > UINT32_MAX ? 0 : npages << HN_PAGE_SHIFT);
   return 0;

@@ -121,8 +121,8 @@ static void test_release_and_zero(void **state) {
 }
 
 /* Above the soft cap, runs free for HERON_DECAY_MS go at the next free once a decay
- * pass is due; above the hard cap (64 MiB when little is in use) any run goes, largest
- * first, down to half the cap. */
+ * pass is due; above the hard cap (the most in use lately, at least 64 MiB) any run
+ * goes, largest first, down to half the cap. */
 static void test_release_by_age(void **state) {
   (void)state;
   hn_options_t saved = hn_opt;
@@ -147,17 +147,22 @@ static void test_release_by_age(void **state) {
   hn_pageheap_stats_t after = stats();
   assert_int_equal(after.free_resident, 2 * PG);
   assert_int_equal(after.released_total - before.released_total, 24 * PG);
-  /* Above the hard cap age does not matter: a run of 64 MiB + 40 pages (its own
-   * reservation) is released at once, the largest first, and young c stays. */
+  /* The hard cap is the most in use lately (at least 64 MiB): a run of 4000 pages freed
+   * and then one of 9000 (each too big for the other's place, the second its own
+   * reservation) make free resident memory pass the 9000-page peak; the largest run is
+   * released at once, young as it is, and the rest (4000 + 2 pages) stays. */
   hn_opt.decay_ms = 60000;
-  uintptr_t big = ((uintptr_t)64 << 20) / PG + 40;
-  hn_span_t *b = hn_pageheap_alloc(big, 1, HN_SPAN_LARGE);
+  hn_span_t *a2 = hn_pageheap_alloc(4000, 1, HN_SPAN_LARGE);
+  assert_non_null(a2);
+  hn_pageheap_free(a2);
+  assert_int_equal(stats().free_resident, 4002 * PG);
+  hn_span_t *b = hn_pageheap_alloc(9000, 1, HN_SPAN_LARGE);
   assert_non_null(b);
   before = stats();
   hn_pageheap_free(b);
   after = stats();
-  assert_int_equal(after.free_resident, 2 * PG);
-  assert_true(after.released_total - before.released_total >= big * PG);
+  assert_int_equal(after.free_resident, 4002 * PG);
+  assert_true(after.released_total - before.released_total >= 9000 * PG);
   hn_pageheap_free(sep1);
   hn_pageheap_free(sep2);
   assert_int_equal(verify(), 0);
