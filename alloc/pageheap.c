@@ -28,6 +28,10 @@
  *        and releases those free for HERON_DECAY_MS, until at most S are left;
  *     b. when free resident bytes pass H, runs are released regardless of age, largest
  *        first, down to max(S, H / 2): one big batch, then room to churn again;
+ *        below H but above max(64 MiB, bytes in use), runs with at least 256 resident
+ *        pages (2 MiB) are released regardless of age, largest first: a heap that shed
+ *        a whole phase gives it back at once in few calls, while the small holes a
+ *        refill reuses first (best fit) stay;
  *     c. malloc_trim(0) releases every free run.
  *     Why: releasing a span the moment it became free (what this file did first) made a
  *     churning program pay a madvise, a TLB shootdown and then page faults for pages it
@@ -277,6 +281,15 @@ static size_t release_run(hn_span_t *s) {
  * (jemalloc keeps a 10 s window of dirty pages of any size; this is far less), and it is
  * one reservation, so the bound costs a small program nothing it would not map anyway. */
 #define HN_HARD_MIN ((size_t)64 << 20)
+/* 256 pages (2 MiB, a huge page): a run this big is what a program leaves when it frees
+ * a whole phase of its heap; one madvise returns it and the kernel can drop whole huge
+ * pages. Holes between live objects, which a refill reuses first (best fit), are far
+ * smaller. */
+#define HN_BIG_RUN 256
+/* Big runs looked at per free when releasing them: the tree keeps them at its top, so
+ * this bounds the walk over big runs already released (mostly untouched reservations). */
+#define HN_BIG_VISIT 64
+
 /* 100 ms: the longest gap between two decay passes of a busy heap. Small beside the
  * default 1 s decay, so pages go about 1.1 s after they were freed; long enough that
  * the pass (a clock read per slow-path call otherwise) costs nothing measurable. */
@@ -315,6 +328,20 @@ static void release_largest(size_t target) {
   hn_span_t *s = RB_MAX(free_tree, &free_runs);
   while (s && resident_bytes() > target) {
     release_run(s);
+    s = RB_PREV(free_tree, &free_runs, s);
+  }
+}
+
+/* Release runs with HN_BIG_RUN resident pages or more, largest first, regardless of age,
+ * until free resident bytes are at most target. A big run that is mostly released (a
+ * reservation's untouched rest, with a span just freed at its edge) is left alone: the
+ * madvise would cover the whole run for a few pages, on every such free. */
+static void release_big(size_t target) {
+  hn_span_t *s = RB_MAX(free_tree, &free_runs);
+  for (unsigned seen = 0; s && s->npages >= HN_BIG_RUN && seen < HN_BIG_VISIT && resident_bytes() > target;
+       seen++) {
+    if (s->npages - s->nreleased >= HN_BIG_RUN)
+      release_run(s);
     s = RB_PREV(free_tree, &free_runs, s);
   }
 }
@@ -358,6 +385,11 @@ static void apply_release_policy(uint32_t now) {
     release_largest(hard / 2 > soft ? hard / 2 : soft);
     return;
   }
+  /* Big runs above max(64 MiB, bytes in use): a heap that shed a phase. */
+  size_t in_use = (size_t)in_use_pages << HN_PAGE_SHIFT;
+  size_t big_cap = in_use > HN_HARD_MIN ? in_use : HN_HARD_MIN;
+  if (resident > big_cap && resident > soft)
+    release_big(big_cap > soft ? big_cap : soft);
   uint32_t interval = hn_opt.decay_ms / 4 < HN_PASS_MS ? hn_opt.decay_ms / 4 : HN_PASS_MS;
   if ((uint32_t)(now - last_pass_ms) < interval)
     return;

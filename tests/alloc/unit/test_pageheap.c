@@ -193,6 +193,30 @@ static void test_churn_keeps_pages(void **state) {
   hn_opt = saved;
 }
 
+/* Below the hard cap, a heap that shed big runs (256 resident pages or more) beyond
+ * max(64 MiB, in use) gives them back at once: 2 x 5000 pages freed leave at most 64 MiB. */
+static void test_big_runs_released(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 0;
+  hn_opt.decay_ms = 60000;
+  hn_span_t *x = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
+  hn_span_t *y = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
+  assert_non_null(x);
+  assert_non_null(y);
+  hn_pageheap_free(x); /* 39 MiB: under 64 MiB, kept */
+  assert_int_equal(stats().free_resident, 5000 * PG);
+  hn_pageheap_stats_t before = stats();
+  hn_pageheap_free(y); /* 78 MiB, within the recent peak but above 64 MiB */
+  hn_pageheap_stats_t after = stats();
+  assert_true(after.free_resident <= (size_t)64 << 20);
+  assert_true(after.released_total - before.released_total >= 5000 * PG);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
 static void test_huge_run_and_limits(void **state) {
   (void)state;
   /* Bigger than a reservation: gets its own. */
@@ -287,6 +311,7 @@ int main(void) {
       cmocka_unit_test(test_release_and_zero),
       cmocka_unit_test(test_release_by_age),
       cmocka_unit_test(test_churn_keeps_pages),
+      cmocka_unit_test(test_big_runs_released),
       cmocka_unit_test(test_resize_in_place),
       cmocka_unit_test(test_meta_release),
       cmocka_unit_test(test_huge_run_and_limits),
