@@ -277,7 +277,8 @@ static size_t release_run(hn_span_t *s) {
   return n;
 }
 
-/* 64 MiB: the hard cap's floor. A program whose whole heap is smaller churns freely
+/* 64 MiB: the floor of the hard cap and of the big-run bound. A program whose whole
+ * heap is smaller churns freely
  * (jemalloc keeps a 10 s window of dirty pages of any size; this is far less), and it is
  * one reservation, so the bound costs a small program nothing it would not map anyway. */
 #define HN_HARD_MIN ((size_t)64 << 20)
