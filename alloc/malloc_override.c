@@ -5,8 +5,12 @@
  * malloc. The names with leading underscores are the C library's and the C++ ABI's, so
  * they are required here.
  *
- * operator new cannot throw std::bad_alloc from C: when memory runs out it writes one
- * line to stderr and aborts (docs/allocator.md). The nothrow forms return NULL.
+ * operator new behaves as the C++ standard asks without any C++ here: when memory runs
+ * out it calls the new-handler while one is installed and retries, then throws
+ * std::bad_alloc, both through libstdc++'s own functions, referenced weakly (a C program
+ * without libstdc++ gets one line on stderr and an abort instead, and never calls
+ * operator new anyway). The nothrow forms return NULL without calling the handler
+ * (docs/allocator.md says why).
  */
 #include <errno.h>
 #include <malloc.h>
@@ -98,7 +102,27 @@ EXPORT struct mallinfo mallinfo(void) {
 
 /* C++ operator new and delete. nothrow_t is passed by reference (a pointer here);
  * align_val_t is a size_t. */
-static __attribute__((noreturn, cold)) void new_failed(void) {
+typedef void (*new_handler_fn)(void);
+/* std::get_new_handler() and std::__throw_bad_alloc() from libstdc++: weak, so that they
+ * are NULL when no libstdc++ is loaded. The exception unwinds through the C frames below
+ * by their .eh_frame unwind tables (x86-64 and AArch64 compilers emit them for C too). */
+new_handler_fn _ZSt15get_new_handlerv(void) __attribute__((weak, visibility("default")));
+void _ZSt17__throw_bad_allocv(void) __attribute__((weak, noreturn, visibility("default")));
+
+/* Out of memory in operator new: the handler loop, then std::bad_alloc or, with no C++
+ * runtime to throw it, one line and abort. align 0: plain new. */
+static HN_COLD void *new_failed(size_t size, size_t align) {
+  for (;;) {
+    new_handler_fn handler = _ZSt15get_new_handlerv ? _ZSt15get_new_handlerv() : NULL;
+    if (!handler)
+      break;
+    handler(); /* may free memory, throw, abort, or install another handler */
+    void *p = align ? heron_aligned_alloc(align, size) : hn_malloc_inline(size);
+    if (p)
+      return p;
+  }
+  if (_ZSt17__throw_bad_allocv)
+    _ZSt17__throw_bad_allocv();
   static const char msg[] = "heron: error: operator new: out of memory\n";
   ssize_t w = write(2, msg, sizeof msg - 1);
   (void)w;
@@ -108,14 +132,14 @@ static __attribute__((noreturn, cold)) void new_failed(void) {
 static void *new_impl(size_t size) {
   void *p = hn_malloc_inline(size);
   if (HN_UNLIKELY(!p))
-    new_failed();
+    return new_failed(size, 0);
   return p;
 }
 
 static void *new_aligned(size_t size, size_t align) {
   void *p = heron_aligned_alloc(align, size);
   if (HN_UNLIKELY(!p))
-    new_failed();
+    return new_failed(size, align);
   return p;
 }
 

@@ -10,8 +10,8 @@
 #include "alloc/internal.h"
 
 /* Defaults (docs/allocator.md says why): DONTNEED so RSS falls at once; free resident
- * pages capped at 10 % of the pages in use (Go keeps about 10 % over its heap goal),
- * but 4 MiB are always allowed so a small program does not madvise on every free. */
+ * pages kept however old up to 10 % of the pages in use (Go keeps about 10 % over its
+ * heap goal), and at least 4 MiB, so a small program never madvises. */
 #define HN_DEFAULT_RETAIN_PERCENT 10
 #define HN_DEFAULT_RETAIN_MIN ((size_t)4 << 20)
 /* 1 s: far longer than a producer takes to reuse a span another thread just emptied,

@@ -5,14 +5,11 @@
  * the mangled name resolves, in this process, to code inside libheron (dladdr), so heron's
  * definition wins over libstdc++'s; and calling it moves heron's allocation and free
  * counters by one, with a usable size that covers the request and the alignment asked for.
- * Also: nothrow new of an impossible size returns nullptr, and plain new stops the program
- * with one line (heron cannot throw from C; docs/allocator.md says so). Built only without
- * sanitizers (they own operator new).
+ * Also: nothrow new of an impossible size returns nullptr without calling the new-handler;
+ * plain new calls the new-handler while there is one and then throws std::bad_alloc. Built
+ * only without sanitizers (they own operator new).
  */
 #include <dlfcn.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <cerrno>
 #include <cstddef>
@@ -168,45 +165,61 @@ void expressions_served_by_heron(void **) {
   assert_true(c.frees - b.frees >= 5);
 }
 
-/* Plain new of a size no memory can hold: heron's operator new is C and cannot throw, so
- * it stops the program with one line (docs/allocator.md) instead of throwing
- * std::bad_alloc, which the C++ standard asks for. Run in a child. */
-void plain_new_stops(size_t align) {
-  int fds[2], status = 0;
-  char err[512] = {0};
-  assert_int_equal(pipe(fds), 0);
-  pid_t pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    dup2(fds[1], 2);
-    try {
-      sink = align ? ::operator new(size_t(1) << 50, std::align_val_t{align})
-                   : ::operator new(size_t(1) << 50);
-    } catch (const std::bad_alloc &) {
-      _exit(3); /* what the standard wants; heron documents the abort instead */
-    }
-    _exit(0);
+/* Plain new of a size no memory can hold throws std::bad_alloc, as the standard asks
+ * (heron's operator new is C; it throws through libstdc++'s __throw_bad_alloc). */
+template <typename F>
+void throws_bad_alloc(const char *what, F f) {
+  try {
+    sink = f();
+  } catch (const std::bad_alloc &) {
+    return;
   }
-  close(fds[1]);
-  ssize_t n = 0, r;
-  while ((r = read(fds[0], err + n, sizeof err - 1 - size_t(n))) > 0) n += r;
-  close(fds[0]);
-  assert_int_equal(waitpid(pid, &status, 0), pid);
-  if (!WIFSIGNALED(status) || WTERMSIG(status) != SIGABRT)
-    fail_msg("operator new(2^50%s): want SIGABRT, got status %#x; stderr: %s",
-             align ? ", aligned" : "", status, err);
-  if (std::strncmp(err, "heron: error: ", 14) != 0 || !std::strstr(err, "out of memory"))
-    fail_msg("operator new(2^50): the line does not say heron is out of memory: %s", err);
+  fail_msg("%s of 2^50 bytes returned %p instead of throwing std::bad_alloc", what, sink);
 }
+
+/* The new-handler is called while one is installed, and new retries after each call. */
+int handler_calls;
+void counting_handler() {
+  if (++handler_calls == 3) std::set_new_handler(nullptr); /* give up: new throws */
+}
+
+struct handler_gave_up {};
+void throwing_handler() { throw handler_gave_up(); }
 
 void impossible_sizes(void **) {
   size_t huge = size_t(1) << 50;
+  std::set_new_handler(counting_handler);
+  handler_calls = 0;
+  /* The nothrow forms return null and leave the handler alone (they cannot let an
+   * exception out, and heron cannot catch one in C). */
   assert_null(::operator new(huge, std::nothrow));
   assert_null(::operator new[](huge, std::nothrow));
   assert_null(::operator new(huge, std::align_val_t{64}, std::nothrow));
   assert_null(::operator new[](huge, std::align_val_t{4096}, std::nothrow));
-  plain_new_stops(0);
-  plain_new_stops(4096);
+  assert_int_equal(handler_calls, 0);
+
+  throws_bad_alloc("new", [&] { return ::operator new(huge); });
+  assert_int_equal(handler_calls, 3);
+  assert_null(std::get_new_handler());
+  throws_bad_alloc("new[]", [&] { return ::operator new[](huge); });
+  throws_bad_alloc("aligned new", [&] { return ::operator new(huge, std::align_val_t{4096}); });
+  throws_bad_alloc("aligned new[]", [&] { return ::operator new[](huge, std::align_val_t{64}); });
+  handler_calls = 0;
+  std::set_new_handler(counting_handler);
+  throws_bad_alloc("aligned new with a handler",
+                   [&] { return ::operator new(huge, std::align_val_t{256}); });
+  assert_int_equal(handler_calls, 3);
+
+  /* What the handler throws comes out of new. */
+  std::set_new_handler(throwing_handler);
+  bool thrown = false;
+  try {
+    sink = ::operator new(huge);
+  } catch (const handler_gave_up &) {
+    thrown = true;
+  }
+  std::set_new_handler(nullptr);
+  assert_true(thrown);
 }
 
 }  // namespace

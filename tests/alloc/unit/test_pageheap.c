@@ -94,10 +94,11 @@ static void test_release_and_zero(void **state) {
   hn_options_t saved = hn_opt;
   hn_opt.retain_min = 0;
   hn_opt.retain_percent = 0;
+  hn_opt.decay_ms = 0; /* a pass at every free, releasing runs of any age */
   hn_span_t *s = hn_pageheap_alloc(16, 1, HN_SPAN_LARGE);
   memset((void *)s->start, 0xab, 16 * PG);
   hn_pageheap_stats_t before = stats();
-  hn_pageheap_free(s); /* cap 0: released at once */
+  hn_pageheap_free(s); /* cap 0, decay 0: released at once */
   hn_pageheap_stats_t after = stats();
   assert_int_equal(after.free_resident, 0);
   assert_true(after.released_total - before.released_total >= 16 * PG);
@@ -119,7 +120,9 @@ static void test_release_and_zero(void **state) {
   hn_opt = saved;
 }
 
-/* Above the soft cap only runs free for HERON_DECAY_MS go; above twice the cap, any. */
+/* Above the soft cap, runs free for HERON_DECAY_MS go at the next free once a decay
+ * pass is due; above the hard cap (the most in use lately, at least 64 MiB) any run
+ * goes, largest first, down to half the cap. */
 static void test_release_by_age(void **state) {
   (void)state;
   hn_options_t saved = hn_opt;
@@ -129,27 +132,87 @@ static void test_release_by_age(void **state) {
   hn_opt.decay_ms = 60000;
   hn_span_t *a = hn_pageheap_alloc(24, 1, HN_SPAN_LARGE);
   hn_span_t *sep1 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE); /* keep runs apart */
-  hn_span_t *b = hn_pageheap_alloc(40, 1, HN_SPAN_LARGE);
-  hn_span_t *sep2 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
   hn_span_t *c = hn_pageheap_alloc(2, 1, HN_SPAN_LARGE);
-  hn_span_t *sep3 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  hn_span_t *sep2 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
   memset((void *)a->start, 1, 24 * PG);
-  memset((void *)b->start, 1, 40 * PG);
   memset((void *)c->start, 1, 2 * PG);
-  hn_pageheap_free(a); /* 24 pages: above the cap, below twice: young, kept */
+  hn_pageheap_free(a); /* 24 pages: above the soft cap, far below the hard one: kept */
   assert_int_equal(stats().free_resident, 24 * PG);
-  /* Once a is old, the next free above the cap releases it. */
+  /* Once a is old, the next free runs a pass (due every decay / 4 here) that releases it. */
   hn_opt.decay_ms = 20;
   struct timespec pause = {0, 60 * 1000 * 1000};
   nanosleep(&pause, NULL);
+  hn_pageheap_stats_t before = stats();
   hn_pageheap_free(c); /* 26 pages: a is old and goes; c is young and stays */
-  assert_int_equal(stats().free_resident, 2 * PG);
+  hn_pageheap_stats_t after = stats();
+  assert_int_equal(after.free_resident, 2 * PG);
+  assert_int_equal(after.released_total - before.released_total, 24 * PG);
+  /* The hard cap is the most in use lately (at least 64 MiB): a run of 4000 pages freed
+   * and then one of 9000 (each too big for the other's place, the second its own
+   * reservation) make free resident memory pass the 9000-page peak; the largest run is
+   * released at once, young as it is, and the rest (4000 + 2 pages) stays. */
   hn_opt.decay_ms = 60000;
-  hn_pageheap_free(b); /* 42 pages: above twice the cap: released regardless of age */
-  assert_true(stats().free_resident <= 16 * PG);
+  hn_span_t *a2 = hn_pageheap_alloc(4000, 1, HN_SPAN_LARGE);
+  assert_non_null(a2);
+  hn_pageheap_free(a2);
+  assert_int_equal(stats().free_resident, 4002 * PG);
+  hn_span_t *b = hn_pageheap_alloc(9000, 1, HN_SPAN_LARGE);
+  assert_non_null(b);
+  before = stats();
+  hn_pageheap_free(b);
+  after = stats();
+  assert_int_equal(after.free_resident, 4002 * PG);
+  assert_true(after.released_total - before.released_total >= 9000 * PG);
   hn_pageheap_free(sep1);
   hn_pageheap_free(sep2);
-  hn_pageheap_free(sep3);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
+/* A young run below the hard cap is never released by a free, however many frees come:
+ * a churning heap keeps its pages. */
+static void test_churn_keeps_pages(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 0;
+  hn_opt.decay_ms = 60000;
+  hn_pageheap_stats_t before = stats();
+  for (int i = 0; i < 1000; i++) {
+    hn_span_t *s = hn_pageheap_alloc((uintptr_t)(1 + i % 7), 1, HN_SPAN_LARGE);
+    hn_span_t *t = hn_pageheap_alloc(3, 1, HN_SPAN_LARGE);
+    memset((void *)s->start, 1, PG);
+    hn_pageheap_free(s);
+    hn_pageheap_free(t);
+  }
+  hn_pageheap_stats_t after = stats();
+  assert_int_equal(after.released_total, before.released_total);
+  assert_true(after.free_resident > 0);
+  assert_int_equal(verify(), 0);
+  hn_opt = saved;
+}
+
+/* Below the hard cap, a heap that shed big runs (256 resident pages or more) beyond
+ * max(64 MiB, in use) gives them back at once: 2 x 5000 pages freed leave at most 64 MiB. */
+static void test_big_runs_released(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 0;
+  hn_opt.decay_ms = 60000;
+  hn_span_t *x = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
+  hn_span_t *y = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
+  assert_non_null(x);
+  assert_non_null(y);
+  hn_pageheap_free(x); /* 39 MiB: under 64 MiB, kept */
+  assert_int_equal(stats().free_resident, 5000 * PG);
+  hn_pageheap_stats_t before = stats();
+  hn_pageheap_free(y); /* 78 MiB, within the recent peak but above 64 MiB */
+  hn_pageheap_stats_t after = stats();
+  assert_true(after.free_resident <= (size_t)64 << 20);
+  assert_true(after.released_total - before.released_total >= 5000 * PG);
   assert_int_equal(verify(), 0);
   hn_opt = saved;
 }
@@ -247,6 +310,8 @@ int main(void) {
       cmocka_unit_test(test_alignment),
       cmocka_unit_test(test_release_and_zero),
       cmocka_unit_test(test_release_by_age),
+      cmocka_unit_test(test_churn_keeps_pages),
+      cmocka_unit_test(test_big_runs_released),
       cmocka_unit_test(test_resize_in_place),
       cmocka_unit_test(test_meta_release),
       cmocka_unit_test(test_huge_run_and_limits),
