@@ -59,13 +59,20 @@ void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m) {
   memset(t->wb, 0, sizeof t->wb);
 }
 
+/* With the suspend signal blocked, marking cannot end under us; if it already ended
+ * (the thread was stopped between the flag test and here), mark termination greyed
+ * this buffer, and greying now would set mark bits in spans being swept. */
 static void flush_full(hn_gcthread_t *t) {
   sigset_t old;
   block_suspend(&old);
-  hn_marker_t m;
-  memset(&m, 0, sizeof m);
-  hn_barrier_flush_into(t, &m);
-  hn_marker_publish(&m);
+  if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
+    hn_marker_t m;
+    memset(&m, 0, sizeof m);
+    hn_barrier_flush_into(t, &m);
+    hn_marker_publish(&m);
+  } else {
+    t->wb_n = 0;
+  }
   pthread_sigmask(SIG_SETMASK, &old, NULL);
 }
 
@@ -73,7 +80,8 @@ void heron_gc_write_barrier_slow(void *old) {
   if (old == NULL) return;
   hn_gcthread_t *t = hn_threads_self();
   if (t == NULL) {
-    /* An unattached thread (never stopped): grey directly into the pool. */
+    /* An unattached thread (never stopped): grey directly into the pool. It can
+     * race with mark termination; unattached threads should not hold GC pointers. */
     hn_marker_t m;
     memset(&m, 0, sizeof m);
     hn_mark_ptr(&m, (uintptr_t)old);
@@ -108,6 +116,12 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
                                                           : (uint64_t)owed;
   sigset_t old;
   block_suspend(&old);
+  if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
+    /* Marking ended before the signal was blocked (see flush_full). */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    t->assist_credit = 0;
+    return;
+  }
   __atomic_fetch_add(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
   int64_t c0 = thread_cpu_ns();
   hn_marker_t m;

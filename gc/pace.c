@@ -339,7 +339,6 @@ static int64_t scavenge_once(bool sync_only) {
 }
 
 void hn_pace_sync_scavenge(void) {
-  if (__atomic_load_n(&pacer.memory_limit, __ATOMIC_RELAXED) == HN_PACER_NO_LIMIT) return;
   int64_t ns = scavenge_once(true);
   if (ns > 0) hn_pace_note_assist(ns);
 }
