@@ -47,6 +47,7 @@ static int64_t start_ns;
 static uint64_t st_goal, st_assist_ns, st_background_ns, st_pause_cpu_ns, st_scavenged;
 static uint64_t st_scav_base; /* the page heap's released_total at start */
 static int64_t pending_assist_ns; /* assists since the last limiter update, atomic */
+static uint64_t assist_at_mark_start; /* st_assist_ns when marking began (pace_lock) */
 
 int64_t hn_pace_now_ns(void) {
   struct timespec ts;
@@ -133,6 +134,7 @@ void hn_pace_mark_start(hn_pace_cycle_t *c) {
   in.heap_scan = c->heap_start;
   in.max_stack_scan = c->stacks;
   in.mem = mem_now(NULL);
+  assist_at_mark_start = __atomic_load_n(&st_assist_ns, __ATOMIC_RELAXED);
   hn_pacer_start_cycle(&pacer, c->mark_start_ns, procs, &in);
   hn_pacer_revise(&pacer, &in);
   hn_limiter_start_transition(&limiter, true, c->start_ns, 0, 0);
@@ -209,6 +211,7 @@ static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
 void hn_pace_cycle_end(hn_pace_cycle_t *c) {
   pthread_mutex_lock(&pace_lock);
   uint64_t goal = __atomic_load_n(&st_goal, __ATOMIC_RELAXED);
+  c->assist_ns = (int64_t)(__atomic_load_n(&st_assist_ns, __ATOMIC_RELAXED) - assist_at_mark_start);
   hn_pacer_measurements m;
   memset(&m, 0, sizeof m);
   m.now_ns = c->mark_end_ns;
