@@ -1,7 +1,8 @@
 /*
  * gc.h: heron's garbage collector for C programs and language runtimes written in C.
  *
- * A mark-sweep collector on the allocator's spans. Objects come in three kinds:
+ * A concurrent mark-sweep collector on the allocator's spans, paced like Go's (GOGC,
+ * GOMEMLIMIT). Objects come in three kinds:
  *   - precise:       the pointer words are described by a bitmap or a type descriptor,
  *                    and only those words are followed;
  *   - noscan:        pointer-free (strings, numbers, pixels); never scanned;
@@ -36,8 +37,9 @@ extern "C" {
 
 /* Configuration for heron_gc_init(). Zero fields take their defaults. */
 typedef struct heron_gc_config {
-  /* Heap growth between cycles in percent (Go's GOGC): a cycle starts when the bytes
-   * allocated since the last cycle exceed live * gogc / 100, and at least 4 MiB.
+  /* Heap growth between cycles in percent (Go's GOGC): the heap goal is live + (live +
+   * stacks + globals) * gogc / 100, at least 4 MiB * gogc / 100; the pacer starts each
+   * cycle early enough for concurrent marking to finish near the goal.
    * 0: the default 100 (or the GOGC environment variable); negative: never automatic. */
   int gogc;
   /* Flags: HERON_GC_FINALIZE_EXPLICIT, HERON_GC_NO_BACKGROUND_SWEEP,
