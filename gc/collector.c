@@ -144,6 +144,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
   for (;;) {
     hn_marker_t m;
     memset(&m, 0, sizeof m);
+    int64_t slice_cpu0 = thread_cpu_ns();
     uint64_t end = now_ns() + WORKER_SLICE_NS;
     uint64_t done = 0;
     for (;;) {
@@ -164,7 +165,10 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
       continue;
     }
     if (util < 1 && done > 0) {
-      int64_t sleep_ns = (int64_t)(WORKER_SLICE_NS * (1 - util) / util);
+      /* Sleep for the CPU this slice got, not its wall time: a slice the scheduler
+       * preempted ran less, and a fixed sleep would leave marking under its share. */
+      int64_t ran = thread_cpu_ns() - slice_cpu0;
+      int64_t sleep_ns = (int64_t)((double)ran * (1 - util) / util);
       struct timespec ts = {sleep_ns / 1000000000, sleep_ns % 1000000000};
       nanosleep(&ts, NULL);
     }
