@@ -199,7 +199,7 @@ static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   /* Allocate black: the mark bit first, so a concurrent marker that sees the alloc
    * bit finds the object marked and never scans it half-initialised. */
   if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, 0);
-  hn_bit_set_atomic(s->alloc_bits, 0);
+  hn_bit_set_published(s->alloc_bits, 0);
   s->nalloc = 1;
   push(&hn_heap.large[swept_idx()], s);
   counter_add(&hn_heap.in_use, s->elem_size);
@@ -228,7 +228,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
     idx = next_free(s);
   }
   if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, idx); /* allocate black */
-  hn_bit_set_atomic(s->alloc_bits, idx);
+  hn_bit_set_published(s->alloc_bits, idx);
   s->freeindex = idx + 1;
   s->nalloc++;
   uint32_t esize = s->elem_size;
@@ -333,7 +333,7 @@ void *hn_gctcache_refill(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t d
     /* Cached objects are handed out without the lock, so while marking they are
      * black from here (the pause marked those cached before it). */
     if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, idx);
-    hn_bit_set_atomic(s->alloc_bits, idx);
+    hn_bit_set_published(s->alloc_bits, idx);
     s->freeindex = idx + 1;
     s->nalloc++;
     uint64_t *w = (uint64_t *)hn_gcspan_obj(s, idx);
