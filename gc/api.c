@@ -7,7 +7,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "gc/barrier.h"
 #include "gc/collector.h"
+#include "gc/pace.h"
 #include "gc/finalize.h"
 #include "gc/heap.h"
 #include "gc/roots.h"
@@ -43,8 +45,10 @@ static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
     errno = ENOMEM;
     return NULL;
   }
-  if (__builtin_expect(__atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
-                           __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED), 0))
+  if (__builtin_expect(__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED), 0))
+    hn_assist_alloc(t, size);
+  else if (__builtin_expect(__atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
+                                __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED), 0))
     hn_collector_collect(0);
   return p;
 }
@@ -93,10 +97,6 @@ void heron_gc_blocking_begin(void) { hn_threads_blocking_begin(); }
 
 void heron_gc_blocking_end(void) { hn_threads_blocking_end(); }
 
-/* The deletion barrier's slow path: with stop-the-world marking it is never reached
- * (heron_gc_barrier_on stays 0); concurrent marking will shade `old` here. */
-void heron_gc_write_barrier_slow(void *old) { (void)old; }
-
 int heron_gc_set_finalizer(void *obj, heron_gc_finalizer_fn fn, void *arg) {
   if (hn_heap_find_object((uintptr_t)obj, NULL) != (uintptr_t)obj || obj == NULL) return EINVAL;
   return hn_fin_set((uintptr_t)obj, fn, arg);
@@ -129,6 +129,8 @@ void heron_gc_stats_get(heron_gc_stats_t *out) {
   out->finalizers_run = hn_fin_run_count();
   out->weak_cleared = hn_weak_cleared_count();
   out->threads = hn_threads_count();
+  out->pauses = __atomic_load_n(&hn_gc_counters.pauses, __ATOMIC_RELAXED);
+  hn_pace_stats(out);
 }
 
 static size_t put_u64(char *buf, uint64_t v) {
@@ -145,7 +147,7 @@ static size_t put_u64(char *buf, uint64_t v) {
 void heron_gc_stats_write(int fd, int json) {
   heron_gc_stats_t st;
   heron_gc_stats_get(&st);
-  char buf[4096];
+  char buf[8192];
   size_t n = 0;
 #define APPEND(str)                                   \
   do {                                                \

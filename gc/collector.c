@@ -1,30 +1,36 @@
 /*
  * collector.c: the collection cycle, its trigger, and the helper threads.
  *
- * A cycle (stop-the-world marking, concurrent sweeping; Go's phases with the marking
- * done inside the pause for now):
- *   1. Sweep termination. Take the cycle lock, then the heap lock (no allocation from
- *      here to step 7), and sweep every span still unswept from the last cycle; move
- *      the classes' current spans to their swept lists.
- *   2. Take the roots and finalizer locks, then stop the world (threads.c): every other
- *      attached thread is parked in the suspend handler with its registers spilled.
- *   3. Mark roots: registered ranges, the stacks of all attached threads (from their
- *      recorded stack pointers up, conservatively), the objects whose finalizers wait
- *      to run.
- *   4. Drain the work list (mark.c): no recursion, so depth costs no C stack.
- *   5. Clear weak references to unmarked objects; queue the finalizers of unmarked
- *      objects and grey those objects; drain again.
- *   6. Mark termination: the live heap is the bytes marked; sweepgen += 2 makes every
- *      span unswept; the next trigger is live * GOGC / 100 bytes of new allocation, at
- *      least 4 MiB (issue 5 replaces this rule with the pacer).
- *   7. Restart the world, drop the locks, wake the background sweeper and the
- *      finalizer thread. Spans are swept lazily by allocation and by the sweeper.
- * Invariants: nothing is allocated from an unswept span, so objects allocated after
- * step 6 survive the sweep; allocation never runs while the world is stopped (the heap
- * lock is held), so the collector meets every span in a consistent state; no malloc
- * inside the pause (a stopped thread may hold a malloc lock).
+ * A cycle (Go's, mgc.go), run by the collector thread (unattached, never stopped):
+ *   1. Sweep termination and mark setup, in one short pause. Take the cycle lock and
+ *      the heap lock (no allocation until the world restarts), sweep what is left of
+ *      the last cycle, stop the world (threads.c). Scan the roots: registered ranges
+ *      (globals), every attached thread's stack and registers, the objects in thread
+ *      caches, the finalizer queue. Turn on allocate-black (phase MARK) and the
+ *      deletion barrier, restart the world.
+ *   2. Concurrent marking: this thread drains the shared work pool at about 25 % of
+ *      the CPU (pacer.h's worker plan: one thread, on a duty cycle below one whole
+ *      processor), while allocating threads assist in proportion to what they
+ *      allocate (barrier.c) and the barrier shades overwritten pointers.
+ *   3. Mark termination, the second short pause: grey what is left in the barrier
+ *      buffers, rescan the registered roots, drain; clear weak references to unmarked
+ *      objects, queue the finalizers of unmarked objects and drain again. Stacks are
+ *      not rescanned: they were scanned in step 1 and the deletion barrier keeps every
+ *      object reachable then. The live heap is the bytes marked plus the bytes
+ *      allocated black; sweepgen += 2 makes every span unswept; barrier off.
+ *   4. Restart the world; the pacer ends its cycle and sets the next trigger; the
+ *      sweeper and the finalizer thread wake. Spans are swept lazily by allocation and
+ *      by the background sweeper.
+ * A cycle starts when the bytes allocated since the last one pass the pacer's trigger
+ * (the allocating thread asks, and waits for the first pause), or on heron_gc_collect.
+ * Invariants: nothing is allocated from an unswept span; allocation never runs while
+ * the world is stopped (the heap lock is held); nothing in a pause calls malloc or the
+ * page heap (a stopped thread may hold their locks: the collector avoids them instead
+ * of taking hn_alloc_lock_all, so a pause never waits for a malloc in progress); no
+ * stopped thread holds a work chunk (barrier.c blocks the suspend signal around one).
  *
- * Lock order: cycle_lock -> heap lock -> roots lock -> finalizer lock -> thread registry.
+ * Lock order: cycle_lock -> heap lock -> roots lock -> finalizer lock -> thread
+ * registry; req_lock and pace_lock are leaves taken outside pauses.
  */
 #include "gc/collector.h"
 #include "gc/lock.h"
@@ -37,11 +43,13 @@
 #include <string.h>
 #include <time.h>
 
+#include "gc/barrier.h"
 #include "gc/finalize.h"
 #include "gc/heap.h"
 #include "gc/mark.h"
+#include "gc/pace.h"
+#include "gc/pacer.h"
 #include "gc/roots.h"
-#include "gc/settings.h"
 #include "gc/stats.h"
 #include "gc/gctcache.h"
 #include "gc/threads.h"
@@ -50,7 +58,6 @@
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_once_t init_once = PTHREAD_ONCE_INIT;
 static int init_err;
-static int gogc = 100;
 static unsigned flags;
 static heron_gc_config_t pending_cfg;
 
@@ -58,25 +65,23 @@ static pthread_mutex_t sweeper_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t sweeper_cond = PTHREAD_COND_INITIALIZER;
 static uint64_t sweeper_cycle; /* cycles the sweeper was told about, sweeper_lock */
 
+/* Cycle requests (req_lock): cycles are numbered from 1; `requested` is the highest
+ * number asked for, `started` the last whose first pause is over, `finished` the last
+ * completed. */
+static pthread_mutex_t req_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t req_cond = PTHREAD_COND_INITIALIZER;
+static pthread_cond_t progress_cond = PTHREAD_COND_INITIALIZER;
+static uint64_t requested, started, finished;
+static int forced_pending;
+
 hn_gc_counters_t hn_gc_counters;
 
-static uint64_t now_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
-  return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
+static uint64_t now_ns(void) { return (uint64_t)hn_pace_now_ns(); }
 
-static void set_trigger_locked(uint64_t live) {
-  int g = __atomic_load_n(&gogc, __ATOMIC_RELAXED);
-  uint64_t t;
-  if (g < 0) {
-    t = UINT64_MAX;
-  } else {
-    t = live / 100 * (uint64_t)g + live % 100 * (uint64_t)g / 100;
-    uint64_t min = HN_HEAP_MIN_TRIGGER / 100 * (uint64_t)(g ? g : 1);
-    if (t < min) t = min;
-  }
-  __atomic_store_n(&hn_heap.trigger, t, __ATOMIC_RELAXED);
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
 static void mark_range_cb(uintptr_t lo, uintptr_t hi, void *arg) {
@@ -88,11 +93,91 @@ static void mark_tcache_cb(hn_gcthread_t *t, void *arg) {
   m->marked_bytes += hn_gctcache_mark(t->tcache, &m->marked_objects);
 }
 
-/* Steps 2-6 with the heap lock held. Keeps the caller's registers in `regs`, in the
- * frame the stack scan starts from. */
-static void __attribute__((noinline)) mark_stopped(uint64_t *pause_ns) {
-  jmp_buf regs;
-  setjmp(regs);
+static void flush_wb_cb(hn_gcthread_t *t, void *arg) { hn_barrier_flush_into(t, arg); }
+
+static uint64_t since_at_mark_start; /* collector thread only */
+
+/* Step 1. Heap lock held; returns with marking on and the world running. */
+static void mark_start_locked(hn_pace_cycle_t *c) {
+  hn_marker_t m;
+  memset(&m, 0, sizeof m);
+  hn_roots_lock();
+  hn_fin_lock();
+  uint64_t t0 = now_ns();
+  hn_threads_stop_world();
+  __atomic_store_n(&hn_mark_total_bytes, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&hn_mark_total_objects, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&hn_mark_total_scanned, 0, __ATOMIC_RELAXED);
+  hn_roots_each_locked(mark_range_cb, &m);
+  c->globals = m.scanned_bytes;
+  hn_threads_each_stack(0, mark_range_cb, &m);
+  c->stacks = m.scanned_bytes - c->globals;
+  hn_threads_each(mark_tcache_cb, &m);
+  hn_fin_mark_queued_locked(&m);
+  m.scanned_bytes = 0; /* roots are counted as globals and stacks, not heap work */
+  hn_marker_publish(&m);
+  since_at_mark_start = hn_heap.since_gc;
+  c->heap_start = __atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED) + since_at_mark_start;
+  __atomic_store_n(&hn_heap.phase, HN_PHASE_MARK, __ATOMIC_RELAXED);
+  __atomic_store_n(&heron_gc_barrier_on, 1, __ATOMIC_SEQ_CST);
+  hn_threads_start_world();
+  c->stw1_ns = (int64_t)(now_ns() - t0);
+  hn_fin_unlock();
+  hn_roots_unlock();
+}
+
+/* Scan work per slice of the background worker between clock checks: about 50-100 us
+ * of marking, so a slice ends close to its time. */
+#define WORKER_CHUNK_WORK ((uint64_t)64 << 10)
+/* A slice of background marking: long enough that the pool lock and clock reads cost
+ * nothing, short enough that a duty cycle below one processor is smooth (Go's
+ * fractional worker preempts at similar granularity). */
+#define WORKER_SLICE_NS 1000000
+
+/* Step 2: background marking on this thread until no grey object is left. */
+static void mark_concurrent(hn_pace_cycle_t *c) {
+  hn_pacer_workers plan = hn_pacer_worker_plan(hn_pace_procs());
+  double util = plan.dedicated + plan.fractional * hn_pace_procs();
+  if (util > 1) util = 1; /* one worker thread */
+  if (util <= 0) util = HN_PACER_BG_UTILIZATION;
+  int64_t cpu0 = thread_cpu_ns();
+  for (;;) {
+    hn_marker_t m;
+    memset(&m, 0, sizeof m);
+    int64_t slice_cpu0 = thread_cpu_ns();
+    uint64_t end = now_ns() + WORKER_SLICE_NS;
+    uint64_t done = 0;
+    for (;;) {
+      uint64_t d = hn_mark_drain_n(&m, WORKER_CHUNK_WORK);
+      done += d;
+      if (d < WORKER_CHUNK_WORK || now_ns() >= end) break;
+    }
+    hn_marker_publish(&m);
+    hn_pace_mark_revise(__atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED) +
+                            __atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED),
+                        (int64_t)(__atomic_load_n(&hn_mark_total_scanned, __ATOMIC_RELAXED) +
+                                  c->stacks + c->globals));
+    if (!hn_workq_pool_nonempty()) {
+      if (__atomic_load_n(&hn_assists_active, __ATOMIC_ACQUIRE) == 0 && !hn_workq_pool_nonempty())
+        break;
+      struct timespec ts = {0, 50000}; /* an assist holds the last work: wait for it */
+      nanosleep(&ts, NULL);
+      continue;
+    }
+    if (util < 1 && done > 0) {
+      /* Sleep for the CPU this slice got, not its wall time: a slice the scheduler
+       * preempted ran less, and a fixed sleep would leave marking under its share. */
+      int64_t ran = thread_cpu_ns() - slice_cpu0;
+      int64_t sleep_ns = (int64_t)((double)ran * (1 - util) / util);
+      struct timespec ts = {sleep_ns / 1000000000, sleep_ns % 1000000000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  c->background_ns = thread_cpu_ns() - cpu0;
+}
+
+/* Step 3, with the heap lock held. */
+static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_marker_t m;
   memset(&m, 0, sizeof m);
   hn_roots_lock();
@@ -100,54 +185,79 @@ static void __attribute__((noinline)) mark_stopped(uint64_t *pause_ns) {
   uint64_t t0 = now_ns();
   hn_threads_stop_world();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
+  hn_threads_each(flush_wb_cb, &m);
   hn_roots_each_locked(mark_range_cb, &m);
-  hn_threads_each_stack((uintptr_t)&regs, mark_range_cb, &m);
-  hn_threads_each(mark_tcache_cb, &m);
-  hn_fin_mark_queued_locked(&m);
   hn_mark_drain(&m);
   hn_weak_clear_locked();
   hn_fin_queue_unreachable_locked(&m);
   hn_mark_drain(&m);
-  hn_workq_dispose(&m.work);
-  __atomic_store_n(&hn_gc_counters.live, m.marked_bytes, __ATOMIC_RELAXED);
-  __atomic_store_n(&hn_gc_counters.live_objects, m.marked_objects, __ATOMIC_RELAXED);
+  hn_marker_publish(&m);
+  __atomic_store_n(&heron_gc_barrier_on, 0, __ATOMIC_SEQ_CST);
+  uint64_t since = hn_heap.since_gc;
+  uint64_t black = since - since_at_mark_start;
+  c->heap_end = __atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED) + since;
+  c->marked = __atomic_load_n(&hn_mark_total_bytes, __ATOMIC_RELAXED) + black;
+  c->marked_scan = __atomic_load_n(&hn_mark_total_scanned, __ATOMIC_RELAXED);
+  __atomic_store_n(&hn_gc_counters.live, c->marked, __ATOMIC_RELAXED);
+  __atomic_store_n(&hn_gc_counters.live_objects,
+                   __atomic_load_n(&hn_mark_total_objects, __ATOMIC_RELAXED), __ATOMIC_RELAXED);
   __atomic_store_n(&hn_heap.since_gc, 0, __ATOMIC_RELAXED);
-  set_trigger_locked(m.marked_bytes);
-  hn_heap.in_use_marked = m.marked_bytes;
+  hn_heap.in_use_marked = c->marked;
+  hn_heap_release_current_locked();
   hn_heap_flip_locked();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_OFF, __ATOMIC_RELAXED);
   hn_threads_start_world();
-  uint64_t pause = now_ns() - t0;
+  c->stw2_ns = (int64_t)(now_ns() - t0);
   hn_fin_unlock();
   hn_roots_unlock();
-  __asm__ volatile("" : : "r"(&regs) : "memory");
-  *pause_ns = pause;
 }
 
-void hn_collector_collect(int forced) {
-  if (hn_collector_ensure_init() != 0) return;
-  hn_gc_lock(&cycle_lock);
+static void count_pause(uint64_t pause) {
+  hn_gc_counters_t *k = &hn_gc_counters;
+  __atomic_store_n(&k->pauses, k->pauses + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&k->pause_total_ns, k->pause_total_ns + pause, __ATOMIC_RELAXED);
+  __atomic_store_n(&k->pause_last_ns, pause, __ATOMIC_RELAXED);
+  if (pause > k->pause_max_ns) __atomic_store_n(&k->pause_max_ns, pause, __ATOMIC_RELAXED);
+}
+
+static void run_cycle(int forced) {
+  hn_pace_cycle_t c;
+  memset(&c, 0, sizeof c);
+  c.forced = forced != 0;
+  c.start_ns = hn_pace_now_ns();
+  pthread_mutex_lock(&cycle_lock);
   hn_gc_lock(&hn_heap.lock);
-  if (!forced && __atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) < hn_heap.trigger) {
-    /* another thread ran the cycle this one was waiting for */
-    pthread_mutex_unlock(&hn_heap.lock);
-    pthread_mutex_unlock(&cycle_lock);
-    return;
-  }
   hn_heap_finish_sweep_locked();
   hn_heap_release_current_locked();
-  uint64_t pause;
-  mark_stopped(&pause);
-  hn_gc_counters_t *c = &hn_gc_counters;
-  __atomic_store_n(&c->cycles, c->cycles + 1, __ATOMIC_RELAXED);
-  if (forced) __atomic_store_n(&c->forced_cycles, c->forced_cycles + 1, __ATOMIC_RELAXED);
-  __atomic_store_n(&c->pause_total_ns, c->pause_total_ns + pause, __ATOMIC_RELAXED);
-  __atomic_store_n(&c->pause_last_ns, pause, __ATOMIC_RELAXED);
-  if (pause > c->pause_max_ns) __atomic_store_n(&c->pause_max_ns, pause, __ATOMIC_RELAXED);
+  mark_start_locked(&c);
+  pthread_mutex_unlock(&hn_heap.lock);
+  count_pause((uint64_t)c.stw1_ns);
+  pthread_mutex_lock(&req_lock);
+  started++;
+  pthread_cond_broadcast(&progress_cond);
+  pthread_mutex_unlock(&req_lock);
+  c.mark_start_ns = hn_pace_now_ns();
+  hn_pace_mark_start(&c);
+
+  mark_concurrent(&c);
+
+  c.mark_end_ns = hn_pace_now_ns();
+  c.mark_ns = c.mark_end_ns - c.mark_start_ns;
+  hn_gc_lock(&hn_heap.lock);
+  mark_terminate_locked(&c);
   if (forced) hn_heap_finish_sweep_locked();
   pthread_mutex_unlock(&hn_heap.lock);
+  count_pause((uint64_t)c.stw2_ns);
+  hn_gc_counters_t *k = &hn_gc_counters;
+  __atomic_store_n(&k->cycles, k->cycles + 1, __ATOMIC_RELAXED);
+  if (forced) __atomic_store_n(&k->forced_cycles, k->forced_cycles + 1, __ATOMIC_RELAXED);
   hn_workq_trim();
   pthread_mutex_unlock(&cycle_lock);
+  hn_pace_cycle_end(&c);
+  pthread_mutex_lock(&req_lock);
+  finished++;
+  pthread_cond_broadcast(&progress_cond);
+  pthread_mutex_unlock(&req_lock);
   if (!(flags & HERON_GC_NO_BACKGROUND_SWEEP)) {
     pthread_mutex_lock(&sweeper_lock);
     sweeper_cycle++;
@@ -155,6 +265,59 @@ void hn_collector_collect(int forced) {
     pthread_mutex_unlock(&sweeper_lock);
   }
   if (hn_fin_queued_count() != hn_fin_run_count()) hn_fin_notify();
+  hn_pace_sync_scavenge();
+}
+
+static void *collector_main(void *arg) {
+  (void)arg;
+  for (;;) {
+    pthread_mutex_lock(&req_lock);
+    while (requested <= finished) pthread_cond_wait(&req_cond, &req_lock);
+    int forced = forced_pending;
+    forced_pending = 0;
+    pthread_mutex_unlock(&req_lock);
+    run_cycle(forced);
+  }
+  return NULL;
+}
+
+/* Ask for cycle `want` (or a later one) and wait, outside the stoppable world, until
+ * it has started (its first pause is over) or, with `to_finish`, completed. */
+static void request_and_wait(uint64_t want, int forced, int to_finish) {
+  int attached = hn_threads_self() != NULL;
+  if (attached) hn_threads_blocking_begin();
+  pthread_mutex_lock(&req_lock);
+  if (requested < want) requested = want;
+  if (forced) forced_pending = 1;
+  pthread_cond_signal(&req_cond);
+  while ((to_finish ? finished : started) < want) pthread_cond_wait(&progress_cond, &req_lock);
+  pthread_mutex_unlock(&req_lock);
+  if (attached) hn_threads_blocking_end();
+}
+
+void hn_collector_collect(int forced) {
+  if (hn_collector_ensure_init() != 0) return;
+  if (!forced) {
+    /* The trigger was passed: start the next cycle unless one is asked for or runs. */
+    pthread_mutex_lock(&req_lock);
+    int busy = requested > finished;
+    uint64_t want = finished + 1;
+    pthread_mutex_unlock(&req_lock);
+    if (busy) return;
+    hn_pace_sync_scavenge();
+    request_and_wait(want, 0, 0);
+    return;
+  }
+  /* A cycle already marking began before the caller's garbage became garbage: the
+   * caller needs the next one to start after now. */
+  pthread_mutex_lock(&req_lock);
+  uint64_t want = started + 1;
+  pthread_mutex_unlock(&req_lock);
+  request_and_wait(want, 1, 1);
+  /* Sweep what a later automatic cycle may have left, so statistics show the result. */
+  hn_gc_lock(&hn_heap.lock);
+  hn_heap_finish_sweep_locked();
+  pthread_mutex_unlock(&hn_heap.lock);
 }
 
 void hn_collector_maybe_collect(void) {
@@ -197,30 +360,26 @@ static void *finalizer_main(void *arg) {
   return NULL;
 }
 
-/* GOGC parsed as Go parses it (settings.c); a bad value keeps the default, as Go does. */
-static int gogc_from_env(void) {
-  int32_t v = HN_SETTINGS_GOGC_DEFAULT;
-  if (hn_settings_parse_gogc(getenv("GOGC"), &v, NULL, 0) != 0) v = HN_SETTINGS_GOGC_DEFAULT;
-  return v < 0 ? -1 : (int)v;
-}
-
 static void init_once_fn(void) {
   heron_gc_config_t cfg = pending_cfg;
-  gogc = cfg.gogc != 0 ? (cfg.gogc < 0 ? -1 : cfg.gogc) : gogc_from_env();
   flags = cfg.flags;
-  set_trigger_locked(0);
   if ((init_err = hn_heap_init()) != 0) return;
   if ((init_err = hn_threads_init()) != 0) return;
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);
   pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-  /* Helper threads start with our signals blocked: the sweeper is never stopped (it
-   * holds no GC pointers); the finalizer thread unblocks them when it attaches. */
+  /* Helper threads start with our signals blocked: the collector, sweeper and
+   * scavenger are never stopped (they hold no GC pointers); the finalizer thread
+   * unblocks them when it attaches. */
   sigset_t all, old;
   sigfillset(&all);
   pthread_sigmask(SIG_BLOCK, &all, &old);
-  if (!(flags & HERON_GC_NO_BACKGROUND_SWEEP) && pthread_create(&t, &attr, sweeper_main, NULL) != 0)
+  if (hn_pace_init(cfg.gogc, cfg.memory_limit, (flags & HERON_GC_NO_SCAVENGER) != 0) != 0)
+    init_err = EAGAIN;
+  if (!init_err && pthread_create(&t, &attr, collector_main, NULL) != 0) init_err = EAGAIN;
+  if (!init_err && !(flags & HERON_GC_NO_BACKGROUND_SWEEP) &&
+      pthread_create(&t, &attr, sweeper_main, NULL) != 0)
     init_err = EAGAIN;
   if (!init_err && !(flags & HERON_GC_FINALIZE_EXPLICIT) &&
       pthread_create(&t, &attr, finalizer_main, NULL) != 0)
@@ -239,16 +398,6 @@ int heron_gc_init(const heron_gc_config_t *cfg) {
   int err = hn_collector_ensure_init();
   if (err) return err;
   return hn_threads_self() != NULL ? 0 : hn_threads_attach();
-}
-
-int heron_gc_set_gogc(int g) {
-  hn_collector_ensure_init();
-  hn_gc_lock(&hn_heap.lock);
-  int old = gogc;
-  __atomic_store_n(&gogc, g < 0 ? -1 : g, __ATOMIC_RELAXED);
-  set_trigger_locked(__atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED));
-  pthread_mutex_unlock(&hn_heap.lock);
-  return old;
 }
 
 /* Zero 16 KiB of dead stack below the stack pointer before a cycle: the collector's own

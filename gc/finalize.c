@@ -231,6 +231,18 @@ heron_gc_weak_t *heron_gc_weak_new(void *obj) {
 void *heron_gc_weak_get(const heron_gc_weak_t *w) {
   if (w == NULL) return NULL;
   uintptr_t h = __atomic_load_n(&w->hidden, __ATOMIC_RELAXED);
+  /* While marking, the target may be white and about to be kept only by the caller's
+   * stack, which mark termination does not rescan: shade it (Go shades a weak
+   * pointer's target too). Under fin_lock, which mark termination holds while it
+   * clears weak references, so the load and the shade are one step for it. With the
+   * barrier off, h was loaded before the first pause and the stack scan sees it. */
+  if (h && __atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
+    hn_gc_lock(&fin_lock);
+    h = __atomic_load_n(&w->hidden, __ATOMIC_RELAXED);
+    if (h && __atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED))
+      heron_gc_write_barrier_slow((void *)~h);
+    pthread_mutex_unlock(&fin_lock);
+  }
   return h ? (void *)~h : NULL;
 }
 

@@ -38,9 +38,11 @@ static inline hn_gcspan_t *hn_gcmap_lookup(uintptr_t addr) {
       addr >= __atomic_load_n(&hn_gcmap_hi, __ATOMIC_RELAXED))
     return NULL;
   uintptr_t page = addr >> HN_GC_PAGE_SHIFT;
-  hn_gcmap_leaf_t *leaf = __atomic_load_n(&hn_gcmap_root[page >> HN_GCMAP_LEAF_BITS], __ATOMIC_RELAXED);
+  /* Acquire, pairing with hn_gcmap_set's release: a concurrent marker that finds a
+   * span set up by an allocating thread sees its fields (plain loads on x86-64). */
+  hn_gcmap_leaf_t *leaf = __atomic_load_n(&hn_gcmap_root[page >> HN_GCMAP_LEAF_BITS], __ATOMIC_ACQUIRE);
   if (leaf == NULL) return NULL;
-  return __atomic_load_n(&leaf->span[page & ((1u << HN_GCMAP_LEAF_BITS) - 1)], __ATOMIC_RELAXED);
+  return __atomic_load_n(&leaf->span[page & ((1u << HN_GCMAP_LEAF_BITS) - 1)], __ATOMIC_ACQUIRE);
 }
 
 #endif

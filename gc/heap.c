@@ -196,8 +196,10 @@ static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   /* Zero with the lock held: once this returns, a cycle may scan the object. */
   memset(obj, 0, s->elem_size);
   if (scan == HN_SCAN_PRECISE) ((uintptr_t *)(s->base + s->elem_size))[-1] = desc;
-  hn_bit_set(s->alloc_bits, 0);
-  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set(s->mark_bits, 0);
+  /* Allocate black: the mark bit first, so a concurrent marker that sees the alloc
+   * bit finds the object marked and never scans it half-initialised. */
+  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, 0);
+  hn_bit_set_published(s->alloc_bits, 0);
   s->nalloc = 1;
   push(&hn_heap.large[swept_idx()], s);
   counter_add(&hn_heap.in_use, s->elem_size);
@@ -225,8 +227,8 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
     }
     idx = next_free(s);
   }
-  hn_bit_set(s->alloc_bits, idx);
-  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set(s->mark_bits, idx); /* allocate black */
+  if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, idx); /* allocate black */
+  hn_bit_set_published(s->alloc_bits, idx);
   s->freeindex = idx + 1;
   s->nalloc++;
   uint32_t esize = s->elem_size;
@@ -328,7 +330,10 @@ void *hn_gctcache_refill(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t d
       if (s == NULL) break;
       idx = next_free(s);
     }
-    hn_bit_set(s->alloc_bits, idx);
+    /* Cached objects are handed out without the lock, so while marking they are
+     * black from here (the pause marked those cached before it). */
+    if (hn_heap.phase == HN_PHASE_MARK) hn_bit_set_atomic(s->mark_bits, idx);
+    hn_bit_set_published(s->alloc_bits, idx);
     s->freeindex = idx + 1;
     s->nalloc++;
     uint64_t *w = (uint64_t *)hn_gcspan_obj(s, idx);
@@ -365,8 +370,8 @@ void hn_gctcache_flush(hn_gctcache_t *tc) {
       hn_gcspan_t *s = hn_gcmap_lookup(c->obj[i]);
       uint32_t idx = hn_gcspan_index(s, c->obj[i]);
       uint64_t bit = (uint64_t)1 << (idx & 63);
-      s->alloc_bits[idx >> 6] &= ~bit;
-      s->mark_bits[idx >> 6] &= ~bit;
+      __atomic_fetch_and(&s->alloc_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
+      __atomic_fetch_and(&s->mark_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
       s->nalloc--;
       if (idx < s->freeindex && s->sweepgen == hn_heap.sweepgen) s->freeindex = idx;
       counter_sub(&hn_heap.in_use, s->elem_size);
@@ -389,7 +394,7 @@ uint64_t hn_gctcache_mark(const hn_gctcache_t *tc, uint64_t *objects) {
       hn_gcspan_t *s = hn_gcmap_lookup(c->obj[i]);
       uint32_t idx = hn_gcspan_index(s, c->obj[i]);
       if (!hn_bit_test(s->mark_bits, idx)) {
-        hn_bit_set(s->mark_bits, idx);
+        hn_bit_set_atomic(s->mark_bits, idx);
         bytes += s->elem_size;
         (*objects)++;
       }

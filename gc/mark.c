@@ -35,8 +35,12 @@ static inline void grey(hn_marker_t *m, uintptr_t p) {
   uint32_t idx = hn_gcspan_index(s, p);
   uint64_t bit = (uint64_t)1 << (idx & 63);
   uint32_t w = idx >> 6;
-  if (!(s->alloc_bits[w] & bit) || (s->mark_bits[w] & bit)) return;
-  s->mark_bits[w] |= bit;
+  if (!(__atomic_load_n(&s->alloc_bits[w], __ATOMIC_ACQUIRE) & bit) ||
+      (__atomic_load_n(&s->mark_bits[w], __ATOMIC_RELAXED) & bit))
+    return;
+  /* Several markers (background worker, assists, the barrier's flush) race for the
+   * same object: the one whose or flips the bit owns pushing it. */
+  if (__atomic_fetch_or(&s->mark_bits[w], bit, __ATOMIC_RELAXED) & bit) return;
   m->marked_bytes += s->elem_size;
   m->marked_objects++;
   if (s->scan != HN_SCAN_NOSCAN) hn_workq_push(&m->work, hn_gcspan_obj(s, idx));
@@ -111,17 +115,22 @@ HN_NO_SANITIZE static inline void scan_one(hn_marker_t *m, uintptr_t obj) {
   }
 }
 
-HN_NO_SANITIZE void hn_mark_drain(hn_marker_t *m) {
+HN_NO_SANITIZE void hn_mark_drain(hn_marker_t *m) { hn_mark_drain_n(m, UINT64_MAX); }
+
+/* The ring holds objects already popped: on a budget they are scanned before the
+ * function returns, so the budget may be passed by up to PREFETCH_DEPTH objects. */
+HN_NO_SANITIZE uint64_t hn_mark_drain_n(hn_marker_t *m, uint64_t budget) {
   uintptr_t ring[PREFETCH_DEPTH];
   unsigned head = 0, n = 0;
+  uint64_t start = m->scanned_bytes;
   for (;;) {
-    while (n < PREFETCH_DEPTH) {
+    while (n < PREFETCH_DEPTH && m->scanned_bytes - start < budget) {
       uintptr_t obj = hn_workq_pop(&m->work);
       if (obj == 0) break;
       __builtin_prefetch((const void *)obj);
       ring[(head + n++) % PREFETCH_DEPTH] = obj;
     }
-    if (n == 0) return;
+    if (n == 0) return m->scanned_bytes - start;
     uintptr_t obj = ring[head];
     head = (head + 1) % PREFETCH_DEPTH;
     n--;

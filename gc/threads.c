@@ -11,9 +11,12 @@
  *   4. The collector waits for one `ack` per thread. A thread blocked in read() or
  *      spinning without calling the library is reached the same way: the signal
  *      interrupts it wherever it is, and SA_RESTART restarts the system call after.
- *   5. To resume, the collector publishes `resume_epoch`, sends HERON_GC_SIG_RESUME, and
- *      waits for a second `ack` from every thread, so no thread is still inside the
- *      handler when the next stop begins.
+ *   5. To resume, the collector publishes `resume_epoch` and sends HERON_GC_SIG_RESUME.
+ *      Each thread posts a second `ack` as it leaves the handler; the collector takes
+ *      those at the start of the next stop, so no thread is still inside the handler
+ *      when the next stop begins, and the pause does not wait for every resumed
+ *      thread to be scheduled again (the world counts as started once the resume
+ *      signals are sent, as Go's startTheWorld counts it when the Ps are restarted).
  * sem_post, sigsuspend and pthread_kill are async-signal-safe; the handler touches only
  * atomics and its own thread's record, and keeps errno.
  */
@@ -38,6 +41,7 @@ static uint64_t nthreads;
 static sem_t ack;
 static unsigned long stop_epoch;   /* written by the collector under reg_lock */
 static unsigned long resume_epoch; /* read by handlers, atomically */
+static unsigned pending_resume_acks; /* resumed threads not yet out of the handler (reg_lock) */
 static pthread_key_t exit_key;     /* detaches a thread that exits while attached */
 
 static __thread hn_gcthread_t *self_rec __attribute__((tls_model("initial-exec")));
@@ -197,6 +201,8 @@ static void wait_acks(unsigned n) {
 
 void hn_threads_stop_world(void) {
   hn_gc_lock(&reg_lock);
+  wait_acks(pending_resume_acks);
+  pending_resume_acks = 0;
   __atomic_store_n(&stop_epoch, stop_epoch + 1, __ATOMIC_RELEASE);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
@@ -218,7 +224,7 @@ void hn_threads_start_world(void) {
       hn_gc_fatal("pthread_kill failed while resuming the world");
     sent++;
   }
-  wait_acks(sent);
+  pending_resume_acks = sent;
   pthread_mutex_unlock(&reg_lock);
 }
 

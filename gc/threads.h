@@ -14,6 +14,10 @@
 #include <setjmp.h>
 #include <stdint.h>
 
+/* 256 overwritten pointers per flush: the pool lock and the signal mask change once per
+ * 256 barrier hits, and 2 KiB per thread. */
+#define HN_WB_BUF_N 256
+
 typedef struct hn_gcthread {
   struct hn_gcthread *next;
   pthread_t tid;
@@ -26,6 +30,12 @@ typedef struct hn_gcthread {
   uintptr_t blocking_sp;      /* the stack scan starts here while blocking */
   jmp_buf blocking_regs;      /* the registers at heron_gc_blocking_begin */
   struct hn_gctcache *tcache;   /* this thread's cache of free objects (gctcache.h) */
+  /* The deletion barrier's buffer (barrier.c): overwritten pointers waiting to be
+   * greyed. Only the owner writes; the collector reads it with the world stopped,
+   * including the slot at wb_n, which the owner writes before it counts it. */
+  uint32_t wb_n;
+  uintptr_t wb[HN_WB_BUF_N];
+  int64_t assist_credit;      /* allocation bytes paid for by assists (negative: owed) */
 } hn_gcthread_t;
 
 /* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */

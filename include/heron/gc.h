@@ -1,7 +1,8 @@
 /*
  * gc.h: heron's garbage collector for C programs and language runtimes written in C.
  *
- * A mark-sweep collector on the allocator's spans. Objects come in three kinds:
+ * A concurrent mark-sweep collector on the allocator's spans, paced like Go's (GOGC,
+ * GOMEMLIMIT). Objects come in three kinds:
  *   - precise:       the pointer words are described by a bitmap or a type descriptor,
  *                    and only those words are followed;
  *   - noscan:        pointer-free (strings, numbers, pixels); never scanned;
@@ -36,22 +37,37 @@ extern "C" {
 
 /* Configuration for heron_gc_init(). Zero fields take their defaults. */
 typedef struct heron_gc_config {
-  /* Heap growth between cycles in percent (Go's GOGC): a cycle starts when the bytes
-   * allocated since the last cycle exceed live * gogc / 100, and at least 4 MiB.
+  /* Heap growth between cycles in percent (Go's GOGC): the heap goal is live + (live +
+   * stacks + globals) * gogc / 100, at least 4 MiB * gogc / 100; the pacer starts each
+   * cycle early enough for concurrent marking to finish near the goal.
    * 0: the default 100 (or the GOGC environment variable); negative: never automatic. */
   int gogc;
-  /* Flags: HERON_GC_FINALIZE_EXPLICIT, HERON_GC_NO_BACKGROUND_SWEEP. */
+  /* Flags: HERON_GC_FINALIZE_EXPLICIT, HERON_GC_NO_BACKGROUND_SWEEP,
+   * HERON_GC_NO_SCAVENGER. */
   unsigned flags;
+  /* Soft memory limit in bytes (Go's GOMEMLIMIT): 0 takes the GOMEMLIMIT environment
+   * variable (unset: none); negative: none. */
+  int64_t memory_limit;
 } heron_gc_config_t;
 
 #define HERON_GC_FINALIZE_EXPLICIT 1u    /* no finalizer thread: heron_gc_run_finalizers() */
 #define HERON_GC_NO_BACKGROUND_SWEEP 2u  /* sweep only lazily, on the allocation path */
+#define HERON_GC_NO_SCAVENGER 4u         /* no background release of free memory */
 
 /* Start the collector and attach the calling thread. Returns 0, or an errno value.
  * A second call does nothing and returns 0. cfg may be NULL. */
 HERON_API int heron_gc_init(const heron_gc_config_t *cfg);
-/* Set GOGC at run time; returns the previous value. Negative disables automatic cycles. */
+/* Set GOGC at run time; returns the previous value (Go's debug.SetGCPercent). Negative
+ * is GOGC=off: no cycle from heap growth (a memory limit still starts cycles). */
 HERON_API int heron_gc_set_gogc(int gogc);
+/* Set the soft memory limit in bytes; returns the previous one (Go's
+ * debug.SetMemoryLimit). A negative value only reads it; INT64_MAX is no limit. */
+HERON_API int64_t heron_gc_set_memory_limit(int64_t limit);
+
+/* Environment, read once at start: GOGC ("100", "off"), GOMEMLIMIT ("512MiB", "off"),
+ * both as Go parses them (a bad value prints one warning line and keeps the default);
+ * HERON_GCTRACE=1 (or GODEBUG=gctrace=1) prints one line per cycle to stderr in the
+ * format of Go's gctrace. */
 
 /* Threads. Attach before using GC objects; detach before the thread exits. The stack
  * from the attach call's caller upward to the thread's stack base is scanned. */
@@ -95,9 +111,14 @@ HERON_API int heron_gc_add_root(const void *start, size_t size);
 /* Removes a range added with the same start; returns 0, or ENOENT. */
 HERON_API int heron_gc_remove_root(const void *start);
 
-/* Store a pointer into a heap object. The collector of this issue stops the world, so
- * this is a plain store; programs that use it will keep working when marking runs
- * concurrently and the barrier shades the overwritten pointer. */
+/* The write barrier. Marking runs while the program does, so the collector must hear
+ * of pointers the program overwrites. The rule: every store of a GC pointer (or of
+ * anything over a slot that may hold one) into a GC heap object or into a registered
+ * root range goes through HERON_GC_STORE(&slot, value) (or heron_gc_store). Stores
+ * into local variables (stack and registers) need nothing. Outside marking it costs
+ * one load of a global flag and a predictable branch; while marking it records the
+ * overwritten pointer (Yuasa's deletion barrier). Initialising a freshly allocated
+ * object needs no barrier (its slots hold zeros), but using it is harmless. */
 HERON_API void heron_gc_write_barrier_slow(void *old);
 extern HERON_API int heron_gc_barrier_on; /* read with a relaxed atomic load */
 #define HERON_GC_STORE(slot, value)                                                   \
@@ -107,6 +128,7 @@ extern HERON_API int heron_gc_barrier_on; /* read with a relaxed atomic load */
       heron_gc_write_barrier_slow(*heron_slot_);                                      \
     *heron_slot_ = (void *)(value);                                                   \
   } while (0)
+static inline void heron_gc_store(void *slot, void *value) { HERON_GC_STORE(slot, value); }
 
 /* Run a full collection now and wait for it (runtime.GC()). Sweeping of the freed
  * objects is finished before it returns, so statistics show the result. */
@@ -147,7 +169,17 @@ HERON_API void heron_gc_weak_free(heron_gc_weak_t *w);
   X(finalizers_queued, "finalizers queued to run since start")                       \
   X(finalizers_run, "finalizers run since start")                                    \
   X(weak_cleared, "weak references cleared since start")                             \
-  X(threads, "attached threads")
+  X(threads, "attached threads")                                                     \
+  X(heap_goal, "heap size the pacer aims to finish the current or next cycle at")     \
+  X(pauses, "stop-the-world pauses (two per cycle)")                                  \
+  X(gc_cpu_assist_ns, "CPU time of mark assists (and synchronous scavenging)")         \
+  X(gc_cpu_background_ns, "CPU time of the background mark worker")                  \
+  X(gc_cpu_idle_ns, "CPU time of idle-priority marking (none in heron)")              \
+  X(gc_cpu_pause_ns, "CPU time of pauses: wall time times processors")                \
+  X(scavenged_bytes, "bytes of free memory released to the OS since start")           \
+  X(limiter_activations, "times the GC CPU limiter started limiting")                 \
+  X(gogc, "GOGC in force (UINT64_MAX: off)")                                          \
+  X(memory_limit, "memory limit in force, bytes (INT64_MAX: none)")
 
 typedef struct heron_gc_stats {
 #define HERON_GC_STATS_FIELD(name, doc) uint64_t name;

@@ -379,7 +379,9 @@ static void test_stats_write(void **state) {
   assert_true(n > 0);
   buf[n] = 0;
   assert_non_null(strstr(buf, "{\"heap_in_use\": "));
-  assert_non_null(strstr(buf, "\"threads\": 1}\n"));
+  assert_non_null(strstr(buf, "\"threads\": 1, \"heap_goal\": "));
+  assert_non_null(strstr(buf, "\"memory_limit\": 9223372036854775807}\n"));
+  assert_non_null(strstr(buf, "\"gogc\": 18446744073709551615, "));
   assert_non_null(strstr(buf, "  cycles "));
   assert_non_null(strstr(buf, "# completed collection cycles"));
 }

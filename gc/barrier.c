@@ -1,0 +1,140 @@
+/*
+ * barrier.c: what mutators do for concurrent marking: the deletion write barrier and
+ * mark assists.
+ *
+ * Barrier (Yuasa's deletion barrier, the half of Go's hybrid barrier that suffices when
+ * every stack is scanned in the first pause): while marking, a store of a GC pointer
+ * into a heap object or a registered root first shades the pointer it overwrites. So
+ * everything reachable when marking began is marked (snapshot at the beginning);
+ * objects allocated since are black. The overwritten pointer goes into the thread's
+ * buffer; a full buffer is greyed into a work chunk that goes to the shared pool. The
+ * collector greys what is left in every buffer at mark termination, the world stopped.
+ *
+ * Stopped anywhere: the owner writes wb[n] before it raises wb_n, and the collector
+ * greys wb[0..wb_n] inclusive, so a pointer stored but not yet counted is not lost.
+ * The flush and the assists run with the suspend signal blocked, so no thread is ever
+ * stopped holding a work chunk or the pool lock (a pending stop waits for at most one
+ * flush or one assist: bounded work).
+ *
+ * Assists (Go's gcAssistAlloc): while marking, each allocated byte costs the thread
+ * credit; a thread in debt scans work_per_byte * debt bytes of grey objects, and at
+ * least HN_PACER_OVER_ASSIST_WORK, before it goes on. Not while the CPU limiter is
+ * limiting; a debt with no grey work left anywhere is forgiven (the background worker
+ * holds what remains, or marking is about to end).
+ */
+#include <signal.h>
+#include <string.h>
+#include <time.h>
+
+#include "gc/barrier.h"
+#include "gc/mark.h"
+#include "gc/pace.h"
+#include "gc/pacer.h"
+#include "gc/threads.h"
+#include "heron/gc.h"
+
+uint64_t hn_mark_total_bytes, hn_mark_total_objects, hn_mark_total_scanned;
+int hn_assists_active;
+
+static void block_suspend(sigset_t *old) {
+  sigset_t s;
+  sigemptyset(&s);
+  sigaddset(&s, HERON_GC_SIG_SUSPEND);
+  pthread_sigmask(SIG_BLOCK, &s, old);
+}
+
+void hn_marker_publish(hn_marker_t *m) {
+  hn_workq_dispose(&m->work);
+  __atomic_fetch_add(&hn_mark_total_bytes, m->marked_bytes, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&hn_mark_total_objects, m->marked_objects, __ATOMIC_RELAXED);
+  __atomic_fetch_add(&hn_mark_total_scanned, m->scanned_bytes, __ATOMIC_RELAXED);
+  m->marked_bytes = m->marked_objects = m->scanned_bytes = 0;
+}
+
+void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m) {
+  uint32_t n = t->wb_n;
+  if (n < HN_WB_BUF_N) n++; /* the slot written but maybe not yet counted */
+  for (uint32_t i = 0; i < n; i++) hn_mark_ptr(m, t->wb[i]);
+  t->wb_n = 0;
+  memset(t->wb, 0, sizeof t->wb);
+}
+
+/* With the suspend signal blocked, marking cannot end under us; if it already ended
+ * (the thread was stopped between the flag test and here), mark termination greyed
+ * this buffer, and greying now would set mark bits in spans being swept. */
+static void flush_full(hn_gcthread_t *t) {
+  sigset_t old;
+  block_suspend(&old);
+  if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
+    hn_marker_t m;
+    memset(&m, 0, sizeof m);
+    hn_barrier_flush_into(t, &m);
+    hn_marker_publish(&m);
+  } else {
+    t->wb_n = 0;
+  }
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+}
+
+void heron_gc_write_barrier_slow(void *old) {
+  if (old == NULL) return;
+  hn_gcthread_t *t = hn_threads_self();
+  if (t == NULL) {
+    /* An unattached thread (never stopped): grey directly into the pool. It can
+     * race with mark termination; unattached threads should not hold GC pointers. */
+    hn_marker_t m;
+    memset(&m, 0, sizeof m);
+    hn_mark_ptr(&m, (uintptr_t)old);
+    hn_marker_publish(&m);
+    return;
+  }
+  uint32_t n = t->wb_n;
+  t->wb[n] = (uintptr_t)old;
+  __asm__ volatile("" : : : "memory"); /* the slot before the count */
+  t->wb_n = n + 1;
+  if (n + 1 == HN_WB_BUF_N) flush_full(t);
+}
+
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
+  t->assist_credit -= (int64_t)bytes;
+  if (t->assist_credit >= 0) return;
+  if (hn_pace_limiting()) return;
+  uint64_t wpb = __atomic_load_n(&hn_pace_work_per_byte_fx, __ATOMIC_RELAXED);
+  uint64_t bpw = __atomic_load_n(&hn_pace_bytes_per_work_fx, __ATOMIC_RELAXED);
+  if (wpb == 0) {
+    t->assist_credit = 0;
+    return;
+  }
+  double owed = (double)(-t->assist_credit) * (double)wpb / HN_PACE_FX_ONE;
+  uint64_t work = owed < (double)HN_PACER_OVER_ASSIST_WORK ? (uint64_t)HN_PACER_OVER_ASSIST_WORK
+                                                          : (uint64_t)owed;
+  sigset_t old;
+  block_suspend(&old);
+  if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
+    /* Marking ended before the signal was blocked (see flush_full). */
+    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    t->assist_credit = 0;
+    return;
+  }
+  __atomic_fetch_add(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
+  int64_t c0 = thread_cpu_ns();
+  hn_marker_t m;
+  memset(&m, 0, sizeof m);
+  uint64_t done = hn_mark_drain_n(&m, work);
+  hn_marker_publish(&m);
+  int64_t c1 = thread_cpu_ns();
+  __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
+  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  hn_pace_note_assist(c1 - c0);
+  if (done < work) {
+    t->assist_credit = 0; /* no grey work left: forgiven */
+  } else {
+    t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
+  }
+}
