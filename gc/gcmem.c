@@ -83,10 +83,8 @@ uintptr_t hn_gcmem_pages_alloc_locked(unsigned cl, size_t npages, int noscan, vo
       return 0;
     }
   } else {
+    /* The page heap already made it one object of the whole span (elemsize, nelems). */
     s->kind = HN_KIND_GC;
-    s->elemsize = (uint32_t)(npages << HN_PAGE_SHIFT);
-    s->nelems = 1;
-    s->divmagic = 0;
   }
   s->noscan = (uint8_t)noscan;
   *handle = s;
