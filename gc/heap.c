@@ -130,7 +130,8 @@ static hn_gcspan_t *sweep_span_locked(hn_gcspan_t *s, int keep_empty) {
    * will grow into before the next cycle (Go's scavenger keeps about 10 % over the
    * goal): returning and refaulting the same pages every cycle cost a fifth of the
    * CPU of binary_trees in page faults. */
-  if (live == 0 && !keep_empty && hn_heap.span_bytes > hn_heap.retain) {
+  if (live == 0 && !keep_empty &&
+      hn_heap.span_bytes > __atomic_load_n(&hn_heap.retain, __ATOMIC_RELAXED)) {
     span_free_locked(s);
     return NULL;
   }
