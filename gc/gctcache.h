@@ -35,7 +35,9 @@ typedef struct hn_gctcache {
 
 /* Slow path: refill the class's cache under the heap lock and return one object. */
 void *hn_gctcache_refill(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t desc);
-/* Give every cached object back (thread detach). Takes the heap lock. */
+/* Give every cached object back (thread detach), leaving tc empty but allocated: a
+ * collector may still walk it until its thread leaves the registry, and the caller frees
+ * it after that. Takes the heap lock. */
 void hn_gctcache_flush(hn_gctcache_t *tc);
 /* With the world stopped: mark the cached objects of tc. Returns bytes marked. */
 uint64_t hn_gctcache_mark(const hn_gctcache_t *tc, uint64_t *objects);

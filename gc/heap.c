@@ -383,7 +383,6 @@ void hn_gctcache_flush(hn_gctcache_t *tc) {
     c->n = 0;
   }
   pthread_mutex_unlock(&hn_heap.lock);
-  free(tc);
 }
 
 uint64_t hn_gctcache_mark(const hn_gctcache_t *tc, uint64_t *objects) {

@@ -153,8 +153,10 @@ void hn_threads_detach(void) {
   hn_gcthread_t *t = self_rec;
   if (t == NULL) return;
   if (--t->attached > 0) return;
-  hn_gctcache_flush(t->tcache); /* before the registry lock: it takes the heap lock */
-  t->tcache = NULL;
+  /* Emptied before the registry lock (the flush takes the heap lock), freed only once the
+   * thread has left the registry: until then a collector may mark through it. */
+  hn_gctcache_t *tc = t->tcache;
+  hn_gctcache_flush(tc);
   hn_gc_lock(&reg_lock);
   for (hn_gcthread_t **pp = &threads; *pp != NULL; pp = &(*pp)->next) {
     if (*pp == t) {
@@ -166,6 +168,7 @@ void hn_threads_detach(void) {
   self_rec = NULL;
   pthread_mutex_unlock(&reg_lock);
   pthread_setspecific(exit_key, NULL);
+  free(tc);
   free(t);
 }
 
