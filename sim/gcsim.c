@@ -8,6 +8,7 @@
 #include "sim/gcsim.h"
 #include "sim/replay.h"
 
+#include <errno.h>
 #include <limits.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -66,6 +67,26 @@ int hn_gcsim_sibling(char *buf, size_t len, const char *rel)
     if ((size_t)snprintf(buf, len, "%s/%s", exe, rel) >= len)
         return -1;
     return access(buf, R_OK) == 0 ? 0 : -1;
+}
+
+int hn_gcsim_fork_piped(int *fd)
+{
+    int fds[2];
+    if (pipe(fds) < 0) {
+        hn_gcsim_error("pipe: %s", strerror(errno));
+        return -1;
+    }
+    fflush(NULL);
+    pid_t pid = fork();
+    if (pid < 0) {
+        hn_gcsim_error("fork: %s", strerror(errno));
+        close(fds[0]);
+        close(fds[1]);
+        return -1;
+    }
+    close(fds[pid == 0 ? 0 : 1]);
+    *fd = fds[pid == 0 ? 1 : 0];
+    return (int)pid;
 }
 
 int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out)

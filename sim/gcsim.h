@@ -27,6 +27,11 @@ __attribute__((format(printf, 1, 2))) void hn_gcsim_warn(const char *fmt, ...);
  * /proc/self/exe): writes the path to buf and returns 0 when it is readable, -1 if not. */
 int hn_gcsim_sibling(char *buf, size_t len, const char *rel);
 
+/* Forks a child joined to the parent by a pipe, stdio flushed first. In the child it
+ * returns 0 with *fd the pipe's write end; in the parent the child's pid with *fd the
+ * read end; -1 with the error printed if the pipe or the fork failed. */
+int hn_gcsim_fork_piped(int *fd);
+
 /* Parses a whole decimal integer in [min, max] for option opt; prints the error. */
 int hn_gcsim_int(const char *opt, const char *s, long long min, long long max, long long *out);
 

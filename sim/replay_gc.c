@@ -259,19 +259,11 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
 int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
                          hn_replay_gc_result *out)
 {
-    int fds[2];
-    if (pipe(fds) < 0) {
-        hn_gcsim_error("pipe: %s", strerror(errno));
+    int fd;
+    pid_t pid = hn_gcsim_fork_piped(&fd);
+    if (pid < 0)
         return 1;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        hn_gcsim_error("fork: %s", strerror(errno));
-        return 1;
-    }
     if (pid == 0) {
-        close(fds[0]);
         char err[HN_REPORT_ERR_LEN];
         hn_replay_gc_result res;
         int rc = hn_replay_gc_run(trace, gogc, procs, &res, err);
@@ -279,20 +271,19 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
             hn_gcsim_error("--replay=gc: %s", err);
             _exit(1);
         }
-        ssize_t w = write(fds[1], &res, sizeof res);
+        ssize_t w = write(fd, &res, sizeof res);
         _exit(w == (ssize_t)sizeof res ? 0 : 1);
     }
-    close(fds[1]);
     ssize_t got = 0;
     while (got < (ssize_t)sizeof *out) {
-        ssize_t k = read(fds[0], (char *)out + got, sizeof *out - (size_t)got);
+        ssize_t k = read(fd, (char *)out + got, sizeof *out - (size_t)got);
         if (k < 0 && errno == EINTR)
             continue;
         if (k <= 0)
             break;
         got += k;
     }
-    close(fds[0]);
+    close(fd);
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;

@@ -275,21 +275,13 @@ static int run_child(const char *trace, struct result *res)
         hn_gcsim_error("--allocator=%s: %s: %s", res->a->name, lib, strerror(errno));
         return 1;
     }
-    int fds[2];
-    if (pipe(fds) < 0) {
-        hn_gcsim_error("pipe: %s", strerror(errno));
+    int fd;
+    pid_t pid = hn_gcsim_fork_piped(&fd);
+    if (pid < 0)
         return 1;
-    }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        hn_gcsim_error("fork: %s", strerror(errno));
-        return 1;
-    }
     if (pid == 0) {
-        dup2(fds[1], 1);
-        close(fds[0]);
-        close(fds[1]);
+        dup2(fd, 1);
+        close(fd);
         if (lib[0])
             setenv("LD_PRELOAD", lib, 1);
         else
@@ -299,8 +291,7 @@ static int run_child(const char *trace, struct result *res)
         hn_gcsim_error("cannot run /proc/self/exe: %s", strerror(errno));
         _exit(1);
     }
-    close(fds[1]);
-    FILE *in = fdopen(fds[0], "r");
+    FILE *in = fdopen(fd, "r");
     char line[256];
     size_t cap = 0;
     bool got = false;
