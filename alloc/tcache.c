@@ -57,6 +57,8 @@ void hn_threads_unlock(int child) {
  * its room on every miss or overflow up to its limit, so a thread that uses a class
  * once holds 2 objects of it, not a batch of 16 pages' worth. */
 #define HN_TCACHE_START 2
+/* Bytes in a cache line on x86-64 and most arm64 cores. */
+#define HN_CACHE_LINE 64u
 
 static void set_max(hn_tcache_t *tc, int on) {
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
@@ -185,7 +187,18 @@ void *hn_malloc_refill(unsigned cl, size_t n) {
     case HN_TC_ACTIVE: {
       void *head;
       hn_tclist_t *l = &hn_tc.list[cl];
-      unsigned want = l->max < hn_class_batch[cl] ? l->max : hn_class_batch[cl];
+      unsigned batch = hn_class_batch[cl];
+      unsigned want = l->max < batch ? l->max : batch;
+      /* Never less than a cache line of objects: slow start would otherwise hand two
+       * threads that start together neighbouring tiny objects in one line, and each
+       * LIFO list then keeps reusing its own (false sharing: 4x jemalloc's time in
+       * cache-thrash). Carving is sequential, so whole-line refills stay apart. */
+      unsigned line = (HN_CACHE_LINE + hn_class_size[cl] - 1) / hn_class_size[cl];
+      if (want < line) {
+        want = line < batch ? line : batch;
+        if (l->max < want)
+          l->max = want;
+      }
       grow(l);
       unsigned got = hn_central_fetch(cl, &head, want);
       if (!got) {
