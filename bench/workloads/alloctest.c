@@ -61,10 +61,7 @@ int main(int argc, char **argv) {
     ws[t].index = t;
     ws[t].slots = LIVE_TOTAL / a.threads;
     ws[t].ops = ops / a.threads;
-    if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-      fprintf(stderr, "alloctest: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
   uint64_t check = 0;
   for (unsigned t = 0; t < a.threads; t++) {

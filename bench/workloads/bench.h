@@ -14,6 +14,7 @@
 #define HN_BENCH_H
 
 #include <stddef.h>
+#include <pthread.h>
 #include <stdint.h>
 
 /* Arguments every workload takes: a scale (1.0 is the full run's size; the quick mode
@@ -33,6 +34,9 @@ uint64_t hn_bench_iters(const hn_bench_args_t *a, double base, uint64_t min);
 
 /* Seconds on the monotonic clock. */
 double hn_bench_now(void);
+
+/* Starts a thread running fn(arg); on failure prints "NAME: error: ..." and exits 1. */
+void hn_bench_spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
 
 /* Seconds since hn_bench_start. */
 double hn_bench_elapsed(void);

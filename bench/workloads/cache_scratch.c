@@ -44,10 +44,7 @@ int main(int argc, char **argv) {
     ws[t].objects = objects;
   }
   for (unsigned t = 0; t < a.threads; t++) {
-    if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-      fprintf(stderr, "cache-scratch: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
   for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
   free(ws);

@@ -42,10 +42,7 @@ int main(int argc, char **argv) {
   pthread_barrier_init(&start, NULL, a.threads);
   for (unsigned t = 0; t < a.threads; t++) {
     ws[t].objects = objects;
-    if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-      fprintf(stderr, "cache-thrash: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
   for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
   pthread_barrier_destroy(&start);

@@ -199,3 +199,11 @@ void hn_bench_result(const char *fmt, ...) {
   va_end(ap);
   printf("\n");
 }
+
+void hn_bench_spawn(pthread_t *tid, void *(*fn)(void *), void *arg) {
+  int err = pthread_create(tid, NULL, fn, arg);
+  if (err != 0) {
+    fprintf(stderr, "%s: error: pthread_create: %s\n", prog_name, strerror(err));
+    exit(1);
+  }
+}

@@ -56,10 +56,7 @@ int main(int argc, char **argv) {
     for (unsigned t = 0; t < a.threads; t++) {
       /* Rotate: this generation's thread t works on the table thread t-1 left behind. */
       ws[t].table = &tables[(t + g) % a.threads];
-      if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-        fprintf(stderr, "larson: error: pthread_create failed\n");
-        return 1;
-      }
+      hn_bench_spawn(&ws[t].tid, run, &ws[t]);
     }
     for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
   }

@@ -81,10 +81,7 @@ int main(int argc, char **argv) {
   for (uint64_t g = 0; g < generations; g++) {
     for (unsigned t = 0; t < a.threads; t++) {
       ws[t].table = &tables[(t * 7 + g) % a.threads];
-      if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-        fprintf(stderr, "mstress: error: pthread_create failed\n");
-        return 1;
-      }
+      hn_bench_spawn(&ws[t].tid, run, &ws[t]);
     }
     for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
   }

@@ -125,10 +125,7 @@ int main(int argc, char **argv) {
   for (unsigned t = 0; t < a.threads; t++) pthread_mutex_init(&boxes[t].lock, NULL);
   for (unsigned t = 0; t < a.threads; t++) {
     ws[t] = (worker_t){.index = t, .count = a.threads, .ops = ops, .boxes = boxes};
-    if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-      fprintf(stderr, "rptest: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
   uint64_t check = 0;
   for (unsigned t = 0; t < a.threads; t++) {

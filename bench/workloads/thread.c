@@ -60,10 +60,7 @@ int main(int argc, char **argv) {
   for (unsigned t = 0; t < a.threads; t++) {
     ws[t].index = t;
     ws[t].ops = ops;
-    if (pthread_create(&ws[t].tid, NULL, run, &ws[t]) != 0) {
-      fprintf(stderr, "thread: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
   uint64_t check = 0;
   for (unsigned t = 0; t < a.threads; t++) {

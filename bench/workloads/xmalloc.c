@@ -97,10 +97,7 @@ int main(int argc, char **argv) {
   for (unsigned t = 0; t < producers + consumers; t++) {
     ws[t].index = t;
     ws[t].batches = batches;
-    if (pthread_create(&ws[t].tid, NULL, t < producers ? produce : consume, &ws[t]) != 0) {
-      fprintf(stderr, "xmalloc: error: pthread_create failed\n");
-      return 1;
-    }
+    hn_bench_spawn(&ws[t].tid, t < producers ? produce : consume, &ws[t]);
   }
   uint64_t freed = 0;
   for (unsigned t = 0; t < producers + consumers; t++) {
