@@ -16,6 +16,7 @@
 #include <cmocka.h>
 
 #include "alloc_test.h"
+#include "child_run.h"
 
 /* The misuses. Each sets up and returns the bad pointer; the child prints it to stdout,
  * for the message check, and then frees (or reallocs) it. stack is a buffer in the
@@ -115,51 +116,16 @@ static int run_case(const char *name) {
   return 2;
 }
 
-static char self[4096];
-
-/* Read all of fd into buf (NUL-terminated). */
-static void read_all(int fd, char *buf, size_t cap) {
-  size_t n = 0;
-  for (;;) {
-    ssize_t r = read(fd, buf + n, cap - 1 - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-    if (n == cap - 1) break;
-  }
-  buf[n] = '\0';
-}
-
 static void expect_abort(void **state) {
   const misuse_t *m = *state;
-  int err_pipe[2], out_pipe[2], status = 0;
+  int status;
   char err[4096], out[256];
   size_t i, lines = 0;
   int named = 0;
-  pid_t pid;
-  assert_int_equal(pipe(err_pipe), 0);
-  assert_int_equal(pipe(out_pipe), 0);
-  pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    dup2(err_pipe[1], 2);
-    dup2(out_pipe[1], 1);
-    close(err_pipe[0]);
-    close(err_pipe[1]);
-    close(out_pipe[0]);
-    close(out_pipe[1]);
-    if (m->check) setenv("HERON_CHECK", "1", 1);
-    execl(self, self, "--case", m->name, (char *)NULL);
-    _exit(127);
-  }
-  close(err_pipe[1]);
-  close(out_pipe[1]);
-  /* The child writes a line to stdout and one to stderr: neither fills a pipe. */
-  read_all(err_pipe[0], err, sizeof err);
-  read_all(out_pipe[0], out, sizeof out);
-  close(err_pipe[0]);
-  close(out_pipe[0]);
-  assert_int_equal(waitpid(pid, &status, 0), pid);
+  /* The child writes a line to stdout and one to stderr. */
+  status = t_child_run("--case", m->name, m->check ? "HERON_CHECK" : NULL, "1", out, sizeof out,
+                       err, sizeof err);
+  assert_true(status != -1);
   if (!WIFSIGNALED(status))
     fail_msg("%s: the child was not stopped (exit status %d), stderr: %s", m->name,
              WIFEXITED(status) ? WEXITSTATUS(status) : -1, err);
@@ -182,15 +148,9 @@ static void expect_abort(void **state) {
 
 int main(int argc, char **argv) {
   struct CMUnitTest tests[N_MISUSES];
-  ssize_t n;
   size_t i;
   if (argc == 3 && strcmp(argv[1], "--case") == 0) return run_case(argv[2]);
-  n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    perror("test_alloc_misuse: error: /proc/self/exe");
-    return 1;
-  }
-  self[n] = '\0';
+  if (t_child_init("test_alloc_misuse") != 0) return 1;
   for (i = 0; i < N_MISUSES; i++) {
     memset(&tests[i], 0, sizeof tests[i]);
     tests[i].name = misuses[i].name;

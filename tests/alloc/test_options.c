@@ -15,8 +15,7 @@
 #include <cmocka.h>
 
 #include "alloc_test.h"
-
-static char self[4096];
+#include "child_run.h"
 
 /* The child: a little of everything, then "ok" on stdout and a normal exit (so the
  * at-exit report runs). */
@@ -35,47 +34,11 @@ static int child(void) {
   return 0;
 }
 
-static void read_all(int fd, char *buf, size_t cap) {
-  size_t n = 0;
-  for (;;) {
-    ssize_t r = read(fd, buf + n, cap - 1 - n);
-    if (r < 0 && errno == EINTR) continue;
-    if (r <= 0) break;
-    n += (size_t)r;
-    if (n == cap - 1) break;
-  }
-  buf[n] = '\0';
-}
-
 /* Run the child with name=value; its stdout and stderr come back in out and err. */
 static void run(const char *name, const char *value, char *out, size_t out_cap, char *err,
                 size_t err_cap) {
-  int o[2], e[2], status = 0;
-  pid_t pid;
-  assert_int_equal(pipe(o), 0);
-  assert_int_equal(pipe(e), 0);
-  pid = fork();
-  assert_true(pid >= 0);
-  if (pid == 0) {
-    dup2(o[1], 1);
-    dup2(e[1], 2);
-    close(o[0]);
-    close(o[1]);
-    close(e[0]);
-    close(e[1]);
-    setenv(name, value, 1);
-    execl(self, self, "--child", (char *)NULL);
-    _exit(127);
-  }
-  close(o[1]);
-  close(e[1]);
-  /* The at-exit report can outgrow a pipe: read stderr to its end before stdout, which
-   * holds one short line. */
-  read_all(e[0], err, err_cap);
-  read_all(o[0], out, out_cap);
-  close(o[0]);
-  close(e[0]);
-  assert_int_equal(waitpid(pid, &status, 0), pid);
+  int status = t_child_run("--child", NULL, name, value, out, out_cap, err, err_cap);
+  assert_true(status != -1);
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
     fail_msg("%s=%s: the child ended with status %#x; stderr: %s", name, value, status, err);
   if (strcmp(out, "ok\n") != 0) fail_msg("%s=%s: the child printed %s", name, value, out);
@@ -135,13 +98,7 @@ int main(int argc, char **argv) {
       cmocka_unit_test(good_values_are_quiet),
       cmocka_unit_test(stats_at_exit),
   };
-  ssize_t n;
   if (argc == 2 && strcmp(argv[1], "--child") == 0) return child();
-  n = readlink("/proc/self/exe", self, sizeof self - 1);
-  if (n <= 0) {
-    perror("test_alloc_options: error: /proc/self/exe");
-    return 1;
-  }
-  self[n] = '\0';
+  if (t_child_init("test_alloc_options") != 0) return 1;
   return cmocka_run_group_tests_name("options", tests, NULL, NULL);
 }
