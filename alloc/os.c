@@ -1,6 +1,6 @@
 /*
- * os.c: mmap, madvise and munmap behind the contract in os.h. Nothing else in heron
- * calls them.
+ * os.c: mmap, madvise, munmap and mincore behind the contract in os.h. Nothing else in
+ * heron calls them.
  */
 #include "alloc/os.h"
 
@@ -84,6 +84,30 @@ int hn_os_unmap(void *addr, size_t size) {
   if (munmap(addr, size) != 0)
     rc = errno;
   errno = saved;
+  return rc;
+}
+
+/* Pages asked about per mincore call: a 4 KiB vector on the stack covers 16 MiB. */
+#define HN_OS_MINCORE_CHUNK 4096
+
+int hn_os_resident(void *addr, size_t size, size_t stop_at, size_t *out) {
+  *out = 0;
+  if (!aligned((uintptr_t)addr, HN_OS_PAGE) || !aligned(size, HN_OS_PAGE))
+    return EINVAL;
+  unsigned char vec[HN_OS_MINCORE_CHUNK];
+  int saved = errno, rc = 0;
+  size_t n = 0;
+  for (size_t off = 0; off < size && n < stop_at; off += HN_OS_MINCORE_CHUNK * HN_OS_PAGE) {
+    size_t len = size - off < HN_OS_MINCORE_CHUNK * HN_OS_PAGE ? size - off : HN_OS_MINCORE_CHUNK * HN_OS_PAGE;
+    if (mincore((char *)addr + off, len, vec) != 0) {
+      rc = errno;
+      break;
+    }
+    for (size_t i = 0; i < len / HN_OS_PAGE; i++)
+      n += vec[i] & 1;
+  }
+  errno = saved;
+  *out = n;
   return rc;
 }
 

@@ -1,5 +1,5 @@
 /*
- * os.h: the allocator's only door to the kernel (mmap, madvise, munmap).
+ * os.h: the allocator's only door to the kernel (mmap, madvise, munmap, mincore).
  *
  * Contract:
  *  - Addresses and lengths are multiples of HN_OS_PAGE (4 KiB, the kernel's page; heron's
@@ -38,6 +38,9 @@ int hn_os_reserve(size_t size, size_t align, void **out);
  * kernels without it. */
 int hn_os_release(void *addr, size_t size, enum hn_os_release_how how);
 int hn_os_unmap(void *addr, size_t size);
+/* How many of the HN_OS_PAGE pages of a reserved range are resident (mincore), into
+ * *out; counting stops once it reaches stop_at (the caller's answer is known). */
+int hn_os_resident(void *addr, size_t size, size_t stop_at, size_t *out);
 void hn_os_fail_nth(unsigned long n);
 
 /* Calls made so far (the statistics' os_reserve_calls and os_release_calls). */

@@ -291,6 +291,11 @@ static size_t release_run(hn_span_t *s) {
  * this bounds the walk over big runs already released (mostly untouched reservations). */
 #define HN_BIG_VISIT 64
 
+/* 128 pages (1 MiB) and 8: a large object this big freed with less than an eighth of
+ * its memory resident goes back to the OS at once (hn_pageheap_shed_sparse). */
+#define HN_SPARSE_MIN 128
+#define HN_SPARSE_DIV 8
+
 /* 100 ms: the longest gap between two decay passes of a busy heap. Small beside the
  * default 1 s decay, so pages go about 1.1 s after they were freed; long enough that
  * the pass (a clock read per slow-path call otherwise) costs nothing measurable. */
@@ -398,7 +403,16 @@ static void apply_release_policy(uint32_t now) {
   decay_pass(now, soft);
 }
 
-void hn_pageheap_free_locked(hn_span_t *s) {
+int hn_pageheap_shed_sparse(const hn_span_t *s) {
+  if (s->npages < HN_SPARSE_MIN)
+    return 0;
+  size_t bytes = hn_span_bytes(s), stop = bytes / HN_OS_PAGE / HN_SPARSE_DIV, resident;
+  if (hn_os_resident((void *)s->start, bytes, stop, &resident) != 0 || resident >= stop)
+    return 0;
+  return hn_os_release((void *)s->start, bytes, hn_opt.release) == 0;
+}
+
+static void free_span_locked(hn_span_t *s, int shed) {
   uintptr_t first = page_of(s->start);
   if (s->npages > 2)
     hn_pagemap_set_locked(first + 1, s->npages - 2, NULL);
@@ -410,9 +424,19 @@ void hn_pageheap_free_locked(hn_span_t *s) {
   s->freed_ms = now;
   pages_free += s->npages;
   spans_in_use--;
+  if (shed) {
+    s->nreleased = s->npages;
+    pages_released += s->npages;
+    released_total += hn_span_bytes(s);
+    hn_pagemap_mark_released_locked(first, s->npages, 1);
+  }
   coalesce_insert(s);
   apply_release_policy(now);
 }
+
+void hn_pageheap_free_locked(hn_span_t *s) { free_span_locked(s, 0); }
+
+void hn_pageheap_free_shed_locked(hn_span_t *s) { free_span_locked(s, 1); }
 
 int hn_pageheap_resize_locked(hn_span_t *s, uintptr_t npages) {
   if (npages == 0 || npages >= ((uintptr_t)1 << 31))

@@ -25,6 +25,13 @@ hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state)
  * free resident pages to the OS. */
 void hn_pageheap_free_locked(hn_span_t *s);
 void hn_pageheap_free(hn_span_t *s);
+/* Before a large object's span s is freed, without the lock (the caller owns s): when
+ * the span is 1 MiB or more and less than an eighth of it is resident (the program
+ * touched little of it), give all its pages to the OS now and return 1; the caller then
+ * frees it with hn_pageheap_free_shed_locked, which records them as released. Otherwise
+ * 0, and hn_pageheap_free_locked as usual. */
+int hn_pageheap_shed_sparse(const hn_span_t *s);
+void hn_pageheap_free_shed_locked(hn_span_t *s);
 /* Resize large span s in place to npages: a shrink frees the tail; a growth takes the
  * start of the free run right after s. Returns 0, or -1 when that run is missing or too
  * short (or no record is left). */

@@ -8,9 +8,11 @@
  * A list's count and the allocation counters are written only by the owning thread,
  * with relaxed atomic stores (plain moves on x86), so heron_stats_get can read them
  * from another thread without stopping it. A list's max is 0 while the cache is not
- * set up (fresh thread, thread past its exit destructor, HERON_CHECK), and always 0
- * for class 0, which routes large objects, never-initialised threads and bad pointers
- * to the slow path without an extra test on the fast one.
+ * set up (fresh thread, thread past its exit destructor, HERON_CHECK), always 0 for
+ * class 0, which routes large objects, never-initialised threads and bad pointers to
+ * the slow path without an extra test on the fast one, and 0 for a class until the
+ * thread's first malloc of it refills the list: until then the thread's frees of that
+ * class go to its outbox (tcache.c), never to the list malloc pops.
  */
 #ifndef HN_TCACHE_H
 #define HN_TCACHE_H
@@ -28,7 +30,7 @@ typedef struct hn_tclist {
   uint32_t max;    /* a free past it grows it (slow start) or drains a batch */
   uint64_t nalloc; /* objects of this class handed out by this thread */
   uint32_t limit;  /* what max grows to (slow start, see tcache.c) */
-  uint32_t pad;    /* 32 bytes: an index is one shift */
+  uint32_t nout;   /* objects in the class's outbox (32 bytes: an index is one shift) */
 } hn_tclist_t;
 
 enum hn_tcache_state {
@@ -44,6 +46,9 @@ typedef struct hn_tcache {
   uint64_t requested; /* bytes asked for, since the thread started */
   int state;
   struct hn_tcache *next, *prev; /* all live caches (threads lock) */
+  /* Per class, objects this thread freed before it ever allocated from the class,
+   * linked, bound for the central list (nout counts them): see tcache.c. */
+  void *outbox[HN_NCLASSES];
 } hn_tcache_t;
 
 extern __thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
@@ -51,6 +56,7 @@ extern __thread hn_tcache_t hn_tc __attribute__((tls_model("initial-exec")));
 void *hn_malloc_refill(unsigned cl, size_t n);
 void *hn_malloc_large(size_t n, int *zeroed);
 void hn_free_slow(void *p);
+void hn_free_miss(void *p, hn_tclist_t *l);
 
 #define HN_STORE_RELAXED(lv, v) __atomic_store_n(&(lv), (v), __ATOMIC_RELAXED)
 
@@ -98,6 +104,8 @@ static inline void hn_free_inline(void *p) {
       HN_STORE_RELAXED(l->count, c + 1);
       return;
     }
+    hn_free_miss(p, l);
+    return;
   }
   hn_free_slow(p);
 }

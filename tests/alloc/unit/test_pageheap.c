@@ -14,6 +14,7 @@
 #include "alloc/internal.h"
 #include "alloc/pageheap.h"
 #include "alloc/pagemap.h"
+#include "heron/heron.h"
 
 #define PG HN_PAGE_SIZE
 
@@ -217,6 +218,62 @@ static void test_big_runs_released(void **state) {
   hn_opt = saved;
 }
 
+/* A large span of 1 MiB or more freed with less than an eighth of it touched goes back
+ * to the OS at once (mstress: huge blocks written at their ends only); one touched
+ * densely, or a smaller one, stays resident for reuse. */
+static void test_sparse_large_shed(void **state) {
+  (void)state;
+  hn_options_t saved = hn_opt;
+  hn_opt.retain_min = (size_t)1 << 30; /* no other rule releases anything here */
+  hn_opt.decay_ms = 60000;
+  hn_pageheap_release_all();
+  hn_span_t *sep = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  hn_span_t *s = hn_pageheap_alloc(256, 1, HN_SPAN_LARGE);
+  hn_span_t *sep2 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
+  assert_non_null(s);
+  ((char *)s->start)[0] = 1; /* its ends only: 2 of 512 kernel pages */
+  ((char *)hn_span_end(s))[-1] = 1;
+  hn_pageheap_stats_t before = stats();
+  assert_int_equal(hn_pageheap_shed_sparse(s), 1);
+  hn_pageheap_lock();
+  hn_pageheap_free_shed_locked(s);
+  hn_pageheap_unlock();
+  hn_pageheap_stats_t after = stats();
+  assert_int_equal(after.free_resident, before.free_resident);
+  assert_int_equal(after.released_total - before.released_total, 256 * PG);
+  assert_int_equal(verify(), 0);
+  /* The released pages read as zero when the span is taken again. */
+  s = hn_pageheap_alloc(256, 1, HN_SPAN_LARGE);
+  assert_true(s->zeroed);
+  assert_int_equal(((char *)s->start)[0], 0);
+  /* Touched at every eighth kernel page, plus one: not sparse. */
+  for (size_t off = 0; off < 256 * PG; off += 8 * HN_OS_PAGE)
+    ((char *)s->start)[off] = 1;
+  ((char *)s->start)[HN_OS_PAGE] = 1;
+  assert_int_equal(hn_pageheap_shed_sparse(s), 0);
+  hn_pageheap_free(s);
+  assert_int_equal(stats().free_resident, before.free_resident + 256 * PG);
+  /* Under 1 MiB: never shed, however little was touched. */
+  hn_span_t *t = hn_pageheap_alloc(127, 1, HN_SPAN_LARGE);
+  hn_pageheap_release_all();
+  assert_int_equal(hn_pageheap_shed_sparse(t), 0);
+  hn_pageheap_free(t);
+  hn_pageheap_free(sep);
+  hn_pageheap_free(sep2);
+  assert_int_equal(verify(), 0);
+  /* The same through free(): a 4 MiB block written at its ends. */
+  heron_stats_t b, a;
+  char *big = heron_malloc((size_t)4 << 20);
+  assert_non_null(big);
+  big[0] = big[((size_t)4 << 20) - 1] = 1;
+  heron_stats_get(&b);
+  heron_free(big);
+  heron_stats_get(&a);
+  assert_int_equal(a.released_total - b.released_total, (size_t)4 << 20);
+  assert_int_equal(a.os_release_calls - b.os_release_calls, 1);
+  hn_opt = saved;
+}
+
 static void test_huge_run_and_limits(void **state) {
   (void)state;
   /* Bigger than a reservation: gets its own. */
@@ -312,6 +369,7 @@ int main(void) {
       cmocka_unit_test(test_release_by_age),
       cmocka_unit_test(test_churn_keeps_pages),
       cmocka_unit_test(test_big_runs_released),
+      cmocka_unit_test(test_sparse_large_shed),
       cmocka_unit_test(test_resize_in_place),
       cmocka_unit_test(test_meta_release),
       cmocka_unit_test(test_huge_run_and_limits),

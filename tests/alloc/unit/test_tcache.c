@@ -1,8 +1,9 @@
 /*
  * test_tcache: the per-thread cache: LIFO reuse, bounded lists, batches to and from
  * the central lists, objects freed on another thread, caches handed back at thread
- * exit (also when a later key destructor allocates), and thread churn that does not
- * grow memory.
+ * exit (also when a later key destructor allocates), thread churn that does not
+ * grow memory, and a thread's frees in a class it never allocated from, which must not
+ * come back to it (passive false sharing) nor pile up in its cache.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -144,6 +145,77 @@ static void test_thread_churn(void **state) {
   assert_int_equal(last.threads, first.threads);
 }
 
+/* Passive false sharing: a thread frees an object another thread allocated (next to
+ * that thread's other objects, in one cache line), then allocates the same size. It
+ * must get an object of a line of its own, not the one it freed; from then on its list
+ * of that class serves it LIFO. */
+static void *held[2];
+
+static void *free_then_malloc(void *arg) {
+  (void)arg;
+  unsigned cl = hn_size_class(8);
+  heron_free(held[0]);
+  assert_int_equal(hn_tc.list[cl].count, 0);
+  assert_int_equal(hn_tc.list[cl].nout, 1);
+  uintptr_t q = (uintptr_t)heron_malloc(8);
+  assert_true(q != 0);
+  assert_int_equal(hn_tc.list[cl].nout, 0); /* handed to the central list */
+  for (int i = 0; i < 2; i++)
+    assert_true(q / 64 != (uintptr_t)held[i] / 64);
+  heron_free((void *)q);
+  assert_int_equal((uintptr_t)heron_malloc(8), q);
+  heron_free((void *)q);
+  return NULL;
+}
+
+static void test_freed_neighbour_not_reused(void **state) {
+  (void)state;
+  held[0] = heron_malloc(8);
+  held[1] = heron_malloc(8);
+  assert_true((uintptr_t)held[0] / 64 == (uintptr_t)held[1] / 64);
+  pthread_t t;
+  pthread_create(&t, NULL, free_then_malloc, NULL);
+  pthread_join(t, NULL);
+  heron_free(held[1]);
+}
+
+/* A thread that only frees (a consumer) keeps less than a batch per class: the rest
+ * goes on to the central list, and the statistics count what it keeps. */
+#define CONSUMED 200
+static void *consumed[CONSUMED];
+
+static void *free_only(void *arg) {
+  (void)arg;
+  unsigned cl = hn_size_class(144);
+  heron_stats_t before, after;
+  heron_stats_get(&before);
+  for (int i = 0; i < CONSUMED; i++) {
+    heron_free(consumed[i]);
+    assert_true(hn_tc.list[cl].nout < hn_class_batch[cl]);
+    assert_int_equal(hn_tc.list[cl].count, 0);
+  }
+  assert_int_equal(hn_tc.list[cl].nout, CONSUMED % hn_class_batch[cl]);
+  heron_stats_get(&after);
+  assert_int_equal(after.thread_caches - before.thread_caches,
+                   (uint64_t)hn_tc.list[cl].nout * hn_class_size[cl]);
+  return NULL;
+}
+
+static void test_free_only_thread(void **state) {
+  (void)state;
+  for (int i = 0; i < CONSUMED; i++)
+    assert_non_null(consumed[i] = heron_malloc(144));
+  heron_stats_t before, after;
+  heron_stats_get(&before);
+  pthread_t t;
+  pthread_create(&t, NULL, free_only, NULL);
+  pthread_join(t, NULL);
+  heron_stats_get(&after);
+  /* All of it back in the central lists: nothing stranded in the dead thread's TLS. */
+  assert_int_equal(after.thread_caches, before.thread_caches);
+  assert_int_equal(after.in_use, before.in_use - (uint64_t)CONSUMED * hn_class_size[hn_size_class(144)]);
+}
+
 /* fork while other threads allocate: the child can allocate, its statistics add up,
  * and it adopted the caches of the threads that did not come along. */
 static atomic_int stop_workers;
@@ -199,6 +271,8 @@ int main(void) {
       cmocka_unit_test(test_cross_thread_free),
       cmocka_unit_test(test_thread_exit_returns_cache),
       cmocka_unit_test(test_thread_churn),
+      cmocka_unit_test(test_freed_neighbour_not_reused),
+      cmocka_unit_test(test_free_only_thread),
       cmocka_unit_test(test_fork_under_load),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
