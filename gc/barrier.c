@@ -12,9 +12,11 @@
  *
  * Stopped anywhere: the owner writes wb[n] before it raises wb_n, and the collector
  * greys wb[0..wb_n] inclusive, so a pointer stored but not yet counted is not lost.
- * The flush and the assists run with the suspend signal blocked, so no thread is ever
- * stopped holding a work chunk or the pool lock (a pending stop waits for at most one
- * flush or one assist: bounded work).
+ * The flush and the assists run in no-suspend regions (threads.h: a stop signal that
+ * arrives there is deferred to the region's end), so no thread is ever stopped holding
+ * a work chunk or the pool lock; an assist polls for a pending stop every
+ * ASSIST_STEP_WORK of scanning and ends early, so a stop waits for one flush or one
+ * such step.
  *
  * Assists (Go's gcAssistAlloc): while marking, each allocated byte costs the thread
  * credit; a thread in debt scans work_per_byte * debt bytes of grey objects, and at
@@ -22,9 +24,7 @@
  * limiting; a debt with no grey work left anywhere is forgiven (the background worker
  * holds what remains, or marking is about to end).
  */
-#include <signal.h>
 #include <string.h>
-#include <time.h>
 
 #include "gc/barrier.h"
 #include "gc/mark.h"
@@ -36,12 +36,6 @@
 uint64_t hn_mark_total_bytes, hn_mark_total_objects, hn_mark_total_scanned;
 int hn_assists_active;
 
-static void block_suspend(sigset_t *old) {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, HERON_GC_SIG_SUSPEND);
-  pthread_sigmask(SIG_BLOCK, &s, old);
-}
 
 void hn_marker_publish(hn_marker_t *m) {
   hn_workq_dispose(&m->work);
@@ -59,12 +53,11 @@ void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m) {
   memset(t->wb, 0, sizeof t->wb);
 }
 
-/* With the suspend signal blocked, marking cannot end under us; if it already ended
- * (the thread was stopped between the flag test and here), mark termination greyed
- * this buffer, and greying now would set mark bits in spans being swept. */
+/* In a no-suspend region, marking cannot end under us; if it already ended (the thread
+ * was stopped between the flag test and here), mark termination greyed this buffer,
+ * and greying now would set mark bits in spans being swept. */
 static void flush_full(hn_gcthread_t *t) {
-  sigset_t old;
-  block_suspend(&old);
+  hn_threads_nosuspend_begin(t);
   if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
     hn_marker_t m;
     memset(&m, 0, sizeof m);
@@ -73,7 +66,7 @@ static void flush_full(hn_gcthread_t *t) {
   } else {
     t->wb_n = 0;
   }
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  hn_threads_nosuspend_end(t);
 }
 
 void heron_gc_write_barrier_slow(void *old) {
@@ -95,11 +88,10 @@ void heron_gc_write_barrier_slow(void *old) {
   if (n + 1 == HN_WB_BUF_N) flush_full(t);
 }
 
-static int64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
+/* Scan work an assist does between looks at a pending stop: a stop waits for about
+ * this much scanning (tens of microseconds) rather than a whole assist, which at 1 GiB
+ * live took up to 15 ms with the machine loaded and was the tail of pause 2. */
+#define ASSIST_STEP_WORK ((uint64_t)8 << 10)
 
 void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
   t->assist_credit -= (int64_t)bytes;
@@ -111,29 +103,50 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
     t->assist_credit = 0;
     return;
   }
+  if (!hn_workq_pool_maybe_nonempty()) {
+    /* No grey work to take (the background worker holds it, or marking is about to
+     * end): forgiven. The next allocation looks again, at the cost of one load; it
+     * used to cost an assist's four system calls, which with an empty pool were paid
+     * on every allocation. */
+    t->assist_credit = 0;
+    return;
+  }
   double owed = (double)(-t->assist_credit) * (double)wpb / HN_PACE_FX_ONE;
   uint64_t work = owed < (double)HN_PACER_OVER_ASSIST_WORK ? (uint64_t)HN_PACER_OVER_ASSIST_WORK
                                                           : (uint64_t)owed;
-  sigset_t old;
-  block_suspend(&old);
+  hn_threads_nosuspend_begin(t);
   if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
-    /* Marking ended before the signal was blocked (see flush_full). */
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Marking ended before the region began (see flush_full). */
+    hn_threads_nosuspend_end(t);
     t->assist_credit = 0;
     return;
   }
   __atomic_fetch_add(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
-  int64_t c0 = thread_cpu_ns();
+  /* Wall time, read from the vDSO: an assist is short and runs on its own thread, so
+   * its wall time stands for its CPU time (Go's assists use nanotime too); the thread
+   * CPU clock is a system call. */
+  int64_t t0 = hn_pace_now_ns();
   hn_marker_t m;
   memset(&m, 0, sizeof m);
-  uint64_t done = hn_mark_drain_n(&m, work);
+  uint64_t done = 0;
+  int ran_out = 0;
+  while (done < work) {
+    uint64_t step = work - done < ASSIST_STEP_WORK ? work - done : ASSIST_STEP_WORK;
+    uint64_t d = hn_mark_drain_n(&m, step);
+    done += d;
+    if (d < step) {
+      ran_out = 1;
+      break;
+    }
+    if (hn_threads_stop_pending(t)) break;
+  }
   hn_marker_publish(&m);
-  int64_t c1 = thread_cpu_ns();
+  int64_t t1 = hn_pace_now_ns();
   __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  hn_pace_note_assist(c1 - c0);
-  if (done < work) {
-    t->assist_credit = 0; /* no grey work left: forgiven */
+  hn_threads_nosuspend_end(t);
+  hn_pace_note_assist(t1 - t0);
+  if (ran_out) {
+    t->assist_credit = 0; /* no grey work left: forgiven, as above */
   } else {
     t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
   }

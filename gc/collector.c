@@ -53,6 +53,7 @@
 #include "gc/stats.h"
 #include "gc/gctcache.h"
 #include "gc/threads.h"
+#include "gc/workq.h"
 #include "heron/gc.h"
 
 static pthread_mutex_t cycle_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -105,6 +106,7 @@ static void mark_start_locked(hn_pace_cycle_t *c) {
   hn_fin_lock();
   uint64_t t0 = now_ns();
   hn_threads_stop_world();
+  c->stop1_ns = (int64_t)(now_ns() - t0);
   __atomic_store_n(&hn_mark_total_bytes, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_mark_total_objects, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_mark_total_scanned, 0, __ATOMIC_RELAXED);
@@ -120,8 +122,12 @@ static void mark_start_locked(hn_pace_cycle_t *c) {
   c->heap_start = __atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED) + since_at_mark_start;
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARK, __ATOMIC_RELAXED);
   __atomic_store_n(&heron_gc_barrier_on, 1, __ATOMIC_SEQ_CST);
+  uint64_t t1 = now_ns();
   hn_threads_start_world();
-  c->stw1_ns = (int64_t)(now_ns() - t0);
+  uint64_t t2 = now_ns();
+  c->work1_ns = (int64_t)(t1 - t0) - c->stop1_ns;
+  c->restart1_ns = (int64_t)(t2 - t1);
+  c->stw1_ns = (int64_t)(t2 - t0);
   hn_fin_unlock();
   hn_roots_unlock();
 }
@@ -150,6 +156,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
     for (;;) {
       uint64_t d = hn_mark_drain_n(&m, WORKER_CHUNK_WORK);
       done += d;
+      hn_workq_balance(&m.work);
       if (d < WORKER_CHUNK_WORK || now_ns() >= end) break;
     }
     hn_marker_publish(&m);
@@ -184,6 +191,7 @@ static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_fin_lock();
   uint64_t t0 = now_ns();
   hn_threads_stop_world();
+  c->stop2_ns = (int64_t)(now_ns() - t0);
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
   hn_threads_each(flush_wb_cb, &m);
   hn_roots_each_locked(mark_range_cb, &m);
@@ -206,8 +214,12 @@ static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_heap_release_current_locked();
   hn_heap_flip_locked();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_OFF, __ATOMIC_RELAXED);
+  uint64_t t1 = now_ns();
   hn_threads_start_world();
-  c->stw2_ns = (int64_t)(now_ns() - t0);
+  uint64_t t2 = now_ns();
+  c->work2_ns = (int64_t)(t1 - t0) - c->stop2_ns;
+  c->restart2_ns = (int64_t)(t2 - t1);
+  c->stw2_ns = (int64_t)(t2 - t0);
   hn_fin_unlock();
   hn_roots_unlock();
 }
