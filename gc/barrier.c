@@ -21,10 +21,12 @@
  * Assists (Go's gcAssistAlloc): while marking, each allocated byte costs the thread
  * credit; a thread in debt scans work_per_byte * debt bytes of grey objects, and at
  * least HN_PACER_OVER_ASSIST_WORK, before it goes on. Not while the CPU limiter is
- * limiting; a debt with no grey work left anywhere is forgiven (the background worker
- * holds what remains, or marking is about to end).
+ * limiting. With no grey work in the pool (the background worker holds what remains,
+ * or marking is about to end) a thread keeps its debt and, past ASSIST_SLACK_BYTES of
+ * it, waits for work or for the end of marking.
  */
 #include <string.h>
+#include <time.h>
 
 #include "gc/barrier.h"
 #include "gc/mark.h"
@@ -88,10 +90,23 @@ void heron_gc_write_barrier_slow(void *old) {
   if (n + 1 == HN_WB_BUF_N) flush_full(t);
 }
 
+static int64_t thread_cpu_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
 /* Scan work an assist does between looks at a pending stop: a stop waits for about
  * this much scanning (tens of microseconds) rather than a whole assist, which at 1 GiB
  * live took up to 15 ms with the machine loaded and was the tail of pause 2. */
 #define ASSIST_STEP_WORK ((uint64_t)8 << 10)
+/* How often a thread waiting for grey work looks at the pool: the worker shares work
+ * every 50-100 us of marking. */
+#define ASSIST_WAIT_NS 20000
+/* Debt a thread may carry while there is no grey work to pay it with: 64 KiB of
+ * allocation per thread past the pacer's plan, and a binary tree's allocator waits
+ * once per 2048 nodes at most rather than at every node. */
+#define ASSIST_SLACK_BYTES ((int64_t)64 << 10)
 
 void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
   t->assist_credit -= (int64_t)bytes;
@@ -103,15 +118,26 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
     t->assist_credit = 0;
     return;
   }
-  if (!hn_workq_pool_maybe_nonempty()) {
-    /* No grey work to take (the background worker holds it, or marking is about to
-     * end): forgiven. The next allocation looks again, at the cost of one load; it
-     * used to cost an assist's four system calls, which with an empty pool were paid
-     * on every allocation. */
-    t->assist_credit = 0;
-    return;
-  }
   double owed = (double)(-t->assist_credit) * (double)wpb / HN_PACE_FX_ONE;
+  if (!hn_workq_pool_maybe_nonempty()) {
+    /* No grey work to take: the background worker holds it (it shares some every
+     * WORKER_CHUNK_WORK of marking), or marking is about to end. The debt is kept,
+     * not forgiven (forgiving it let a fast allocator run the heap 10-20 % past its
+     * goal), and up to ASSIST_SLACK_BYTES of it the thread goes on allocating,
+     * looking at the pool again at its next allocation (one load: it used to cost
+     * an assist's four system calls). Past that it waits for work or for the end of
+     * marking, as Go parks such an assist; the sleep is interrupted by a stop like
+     * any system call. Pause 1 clears every thread's debt. */
+    if (-t->assist_credit < ASSIST_SLACK_BYTES) return;
+    while (!hn_workq_pool_maybe_nonempty()) {
+      if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_ACQUIRE)) {
+        t->assist_credit = 0;
+        return;
+      }
+      struct timespec ts = {0, ASSIST_WAIT_NS};
+      nanosleep(&ts, NULL);
+    }
+  }
   uint64_t work = owed < (double)HN_PACER_OVER_ASSIST_WORK ? (uint64_t)HN_PACER_OVER_ASSIST_WORK
                                                           : (uint64_t)owed;
   hn_threads_nosuspend_begin(t);
@@ -122,32 +148,24 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
     return;
   }
   __atomic_fetch_add(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
-  /* Wall time, read from the vDSO: an assist is short and runs on its own thread, so
-   * its wall time stands for its CPU time (Go's assists use nanotime too); the thread
-   * CPU clock is a system call. */
-  int64_t t0 = hn_pace_now_ns();
+  /* CPU time, not wall time: under load an assist's wall time includes preemption,
+   * and the limiter, counting that as GC CPU, turned assists off and let the heap
+   * pass its goal. Two system calls per assist of at least 64 KiB of scanning. */
+  int64_t t0 = thread_cpu_ns();
   hn_marker_t m;
   memset(&m, 0, sizeof m);
   uint64_t done = 0;
-  int ran_out = 0;
   while (done < work) {
     uint64_t step = work - done < ASSIST_STEP_WORK ? work - done : ASSIST_STEP_WORK;
     uint64_t d = hn_mark_drain_n(&m, step);
     done += d;
-    if (d < step) {
-      ran_out = 1;
-      break;
-    }
-    if (hn_threads_stop_pending(t)) break;
+    if (d < step || hn_threads_stop_pending(t)) break;
   }
   hn_marker_publish(&m);
-  int64_t t1 = hn_pace_now_ns();
+  int64_t t1 = thread_cpu_ns();
   __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
   hn_threads_nosuspend_end(t);
   hn_pace_note_assist(t1 - t0);
-  if (ran_out) {
-    t->assist_credit = 0; /* no grey work left: forgiven, as above */
-  } else {
-    t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
-  }
+  /* Out of work part way, the rest of the debt stays, as above. */
+  t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
 }

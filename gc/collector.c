@@ -97,6 +97,12 @@ static void mark_tcache_cb(hn_gcthread_t *t, void *arg) {
 
 static void flush_wb_cb(hn_gcthread_t *t, void *arg) { hn_barrier_flush_into(t, arg); }
 
+/* A debt left from the last cycle's marking is not owed to this one. */
+static void clear_credit_cb(hn_gcthread_t *t, void *arg) {
+  (void)arg;
+  t->assist_credit = 0;
+}
+
 static uint64_t since_at_mark_start; /* collector thread only */
 
 /* Step 1. Heap lock held; returns with marking on and the world running. */
@@ -116,6 +122,7 @@ static void mark_start_locked(hn_pace_cycle_t *c) {
   hn_threads_each_stack(0, mark_range_cb, &m);
   c->stacks = m.scanned_bytes - c->globals;
   hn_threads_each(mark_tcache_cb, &m);
+  hn_threads_each(clear_credit_cb, NULL);
   hn_fin_mark_queued_locked(&m);
   m.scanned_bytes = 0; /* roots are counted as globals and stacks, not heap work */
   hn_marker_publish(&m);
