@@ -27,7 +27,7 @@
  * the world is stopped (the heap lock is held); nothing in a pause calls malloc or the
  * page heap (a stopped thread may hold their locks: the collector avoids them instead
  * of taking hn_alloc_lock_all, so a pause never waits for a malloc in progress); no
- * stopped thread holds a work chunk (barrier.c blocks the suspend signal around one).
+ * stopped thread holds a work chunk (barrier.c defers a stop to the end of a no-suspend region).
  *
  * Lock order: cycle_lock -> heap lock -> roots lock -> finalizer lock -> thread
  * registry; req_lock and pace_lock are leaves taken outside pauses.
@@ -399,6 +399,7 @@ static void init_once_fn(void) {
   flags = cfg.flags;
   if ((init_err = hn_heap_init()) != 0) return;
   if ((init_err = hn_threads_init()) != 0) return;
+  hn_workq_reserve();
   pthread_t t;
   pthread_attr_t attr;
   pthread_attr_init(&attr);

@@ -32,6 +32,9 @@ typedef struct hn_gcwork {
   hn_workchunk_t *spare;
 } hn_gcwork_t;
 
+/* Map the pool's first chunks and fault them in (once, at start-up, outside any
+ * pause). */
+void hn_workq_reserve(void);
 /* Out of line: trade chunks with the pool. */
 void hn_workq_push_slow(hn_gcwork_t *w, uintptr_t obj);
 /* Returns 0 when the worker and the shared pool are both empty. */
