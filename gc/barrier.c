@@ -12,17 +12,19 @@
  *
  * Stopped anywhere: the owner writes wb[n] before it raises wb_n, and the collector
  * greys wb[0..wb_n] inclusive, so a pointer stored but not yet counted is not lost.
- * The flush and the assists run with the suspend signal blocked, so no thread is ever
- * stopped holding a work chunk or the pool lock (a pending stop waits for at most one
- * flush or one assist: bounded work).
+ * The flush and the assists run in no-suspend regions (threads.h: a stop signal that
+ * arrives there is deferred to the region's end), so no thread is ever stopped holding
+ * a work chunk or the pool lock; an assist polls for a pending stop every
+ * ASSIST_STEP_WORK of scanning and ends early, so a stop waits for one flush or one
+ * such step.
  *
  * Assists (Go's gcAssistAlloc): while marking, each allocated byte costs the thread
  * credit; a thread in debt scans work_per_byte * debt bytes of grey objects, and at
  * least HN_PACER_OVER_ASSIST_WORK, before it goes on. Not while the CPU limiter is
- * limiting; a debt with no grey work left anywhere is forgiven (the background worker
- * holds what remains, or marking is about to end).
+ * limiting. With no grey work in the pool (the background worker holds what remains,
+ * or marking is about to end) a thread keeps its debt and, past ASSIST_SLACK_BYTES of
+ * it, waits for work or for the end of marking.
  */
-#include <signal.h>
 #include <string.h>
 #include <time.h>
 
@@ -36,12 +38,6 @@
 uint64_t hn_mark_total_bytes, hn_mark_total_objects, hn_mark_total_scanned;
 int hn_assists_active;
 
-static void block_suspend(sigset_t *old) {
-  sigset_t s;
-  sigemptyset(&s);
-  sigaddset(&s, HERON_GC_SIG_SUSPEND);
-  pthread_sigmask(SIG_BLOCK, &s, old);
-}
 
 void hn_marker_publish(hn_marker_t *m) {
   hn_workq_dispose(&m->work);
@@ -59,12 +55,11 @@ void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m) {
   memset(t->wb, 0, sizeof t->wb);
 }
 
-/* With the suspend signal blocked, marking cannot end under us; if it already ended
- * (the thread was stopped between the flag test and here), mark termination greyed
- * this buffer, and greying now would set mark bits in spans being swept. */
+/* In a no-suspend region, marking cannot end under us; if it already ended (the thread
+ * was stopped between the flag test and here), mark termination greyed this buffer,
+ * and greying now would set mark bits in spans being swept. */
 static void flush_full(hn_gcthread_t *t) {
-  sigset_t old;
-  block_suspend(&old);
+  hn_threads_nosuspend_begin(t);
   if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
     hn_marker_t m;
     memset(&m, 0, sizeof m);
@@ -73,7 +68,7 @@ static void flush_full(hn_gcthread_t *t) {
   } else {
     t->wb_n = 0;
   }
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
+  hn_threads_nosuspend_end(t);
 }
 
 void heron_gc_write_barrier_slow(void *old) {
@@ -101,6 +96,18 @@ static int64_t thread_cpu_ns(void) {
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
+/* Scan work an assist does between looks at a pending stop: a stop waits for about
+ * this much scanning (tens of microseconds) rather than a whole assist, which at 1 GiB
+ * live took up to 15 ms with the machine loaded and was the tail of pause 2. */
+#define ASSIST_STEP_WORK ((uint64_t)8 << 10)
+/* How often a thread waiting for grey work looks at the pool: the worker shares work
+ * every 50-100 us of marking. */
+#define ASSIST_WAIT_NS 20000
+/* Debt a thread may carry while there is no grey work to pay it with: 64 KiB of
+ * allocation per thread past the pacer's plan, and a binary tree's allocator waits
+ * once per 2048 nodes at most rather than at every node. */
+#define ASSIST_SLACK_BYTES ((int64_t)64 << 10)
+
 void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
   t->assist_credit -= (int64_t)bytes;
   if (t->assist_credit >= 0) return;
@@ -112,29 +119,53 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
     return;
   }
   double owed = (double)(-t->assist_credit) * (double)wpb / HN_PACE_FX_ONE;
+  if (!hn_workq_pool_maybe_nonempty()) {
+    /* No grey work to take: the background worker holds it (it shares some every
+     * WORKER_CHUNK_WORK of marking), or marking is about to end. The debt is kept,
+     * not forgiven (forgiving it let a fast allocator run the heap 10-20 % past its
+     * goal), and up to ASSIST_SLACK_BYTES of it the thread goes on allocating,
+     * looking at the pool again at its next allocation (one load: it used to cost
+     * an assist's four system calls). Past that it waits for work or for the end of
+     * marking, as Go parks such an assist; the sleep is interrupted by a stop like
+     * any system call. Pause 1 clears every thread's debt. */
+    if (-t->assist_credit < ASSIST_SLACK_BYTES) return;
+    while (!hn_workq_pool_maybe_nonempty()) {
+      if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_ACQUIRE)) {
+        t->assist_credit = 0;
+        return;
+      }
+      struct timespec ts = {0, ASSIST_WAIT_NS};
+      nanosleep(&ts, NULL);
+    }
+  }
   uint64_t work = owed < (double)HN_PACER_OVER_ASSIST_WORK ? (uint64_t)HN_PACER_OVER_ASSIST_WORK
                                                           : (uint64_t)owed;
-  sigset_t old;
-  block_suspend(&old);
+  hn_threads_nosuspend_begin(t);
   if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
-    /* Marking ended before the signal was blocked (see flush_full). */
-    pthread_sigmask(SIG_SETMASK, &old, NULL);
+    /* Marking ended before the region began (see flush_full). */
+    hn_threads_nosuspend_end(t);
     t->assist_credit = 0;
     return;
   }
   __atomic_fetch_add(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
-  int64_t c0 = thread_cpu_ns();
+  /* CPU time, not wall time: under load an assist's wall time includes preemption,
+   * and the limiter, counting that as GC CPU, turned assists off and let the heap
+   * pass its goal. Two system calls per assist of at least 64 KiB of scanning. */
+  int64_t t0 = thread_cpu_ns();
   hn_marker_t m;
   memset(&m, 0, sizeof m);
-  uint64_t done = hn_mark_drain_n(&m, work);
-  hn_marker_publish(&m);
-  int64_t c1 = thread_cpu_ns();
-  __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
-  pthread_sigmask(SIG_SETMASK, &old, NULL);
-  hn_pace_note_assist(c1 - c0);
-  if (done < work) {
-    t->assist_credit = 0; /* no grey work left: forgiven */
-  } else {
-    t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
+  uint64_t done = 0;
+  while (done < work) {
+    uint64_t step = work - done < ASSIST_STEP_WORK ? work - done : ASSIST_STEP_WORK;
+    uint64_t d = hn_mark_drain_n(&m, step);
+    done += d;
+    if (d < step || hn_threads_stop_pending(t)) break;
   }
+  hn_marker_publish(&m);
+  int64_t t1 = thread_cpu_ns();
+  __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
+  hn_threads_nosuspend_end(t);
+  hn_pace_note_assist(t1 - t0);
+  /* Out of work part way, the rest of the debt stays, as above. */
+  t->assist_credit += 1 + (int64_t)((double)done * (double)bpw / HN_PACE_FX_ONE);
 }

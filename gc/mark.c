@@ -11,8 +11,9 @@
  *      pushed on the work list.
  * Draining pops an object (through a prefetch FIFO, below), finds its span again, and
  * scans it by its kind:
- * conservative (every word), precise (the pointer words named by the descriptor in its
- * last word: an inline bitmap tagged with bit 0, or a heron_gc_type_t pointer).
+ * conservative (every word; a large one in 128 KiB oblets, below), precise (the
+ * pointer words named by the descriptor in its last word: an inline bitmap tagged with
+ * bit 0, or a heron_gc_type_t pointer).
  *
  * The scanning functions read memory the sanitizers do not know about (other
  * threads' stacks, with their redzones) and are built without their instrumentation.
@@ -98,6 +99,13 @@ HN_NO_SANITIZE static void scan_precise(hn_marker_t *m, uintptr_t obj, uint32_t 
  * load of its first word was most of the mark loop's time. */
 #define PREFETCH_DEPTH 8
 
+/* Large conservative objects are scanned in pieces of this size (Go's oblets): a
+ * 16 MiB table is then 1024 work entries that the worker and assists share and stop
+ * between, not one scan that holds all of the marking. Smaller than Go's 128 KiB: a
+ * drain's budget is checked between objects, and 2048 words that each point somewhere
+ * random in a 1 GiB heap already take about a millisecond. */
+#define OBLET_BYTES ((uint32_t)16 << 10)
+
 HN_NO_SANITIZE static inline void scan_one(hn_marker_t *m, uintptr_t obj) {
   const hn_gcspan_t *s = hn_gcmap_lookup(obj);
   uint32_t size = s->elem_size;
@@ -106,11 +114,21 @@ HN_NO_SANITIZE static inline void scan_one(hn_marker_t *m, uintptr_t obj) {
     scan_precise(m, obj, size);
     return;
   }
+  uintptr_t end = obj + size;
+  if (size > OBLET_BYTES) {
+    /* A large conservative object (the only object of its span) is scanned as oblets:
+     * its first entry on the work list is its start, which queues the other oblets;
+     * any other entry in such a span is an oblet's start. */
+    end = s->base + size;
+    if (obj == s->base)
+      for (uintptr_t o = obj + OBLET_BYTES; o < end; o += OBLET_BYTES) hn_workq_push(&m->work, o);
+    if (end - obj > OBLET_BYTES) end = obj + OBLET_BYTES;
+    m->scanned_bytes -= size - (end - obj);
+  }
   const uintptr_t rlo = __atomic_load_n(&hn_gcmap_lo, __ATOMIC_RELAXED);
   const uintptr_t rhi = __atomic_load_n(&hn_gcmap_hi, __ATOMIC_RELAXED);
-  const uintptr_t *w = (const uintptr_t *)obj;
-  for (uint32_t i = 0; i < size / sizeof(uintptr_t); i++) {
-    uintptr_t v = w[i];
+  for (const uintptr_t *w = (const uintptr_t *)obj; (uintptr_t)w < end; w++) {
+    uintptr_t v = *w;
     if (v - rlo < rhi - rlo) grey(m, v);
   }
 }

@@ -175,6 +175,37 @@ void hn_pace_note_assist(int64_t ns) {
   __atomic_fetch_add(&st_assist_ns, (uint64_t)ns, __ATOMIC_RELAXED);
 }
 
+/* HERON_GCTRACE=2: a second line with each pause's parts, stop+work+restart, e.g.
+ * "gc 7 pauses: 0.002+0.009+0.006 ms, 0.041+0.003+0.012 ms (stop+work+restart)", so a
+ * long pause shows whether it waited for threads or worked. Returns its length. */
+static size_t pause_parts(char *buf, size_t cap, uint64_t num, const hn_pace_cycle_t *c) {
+  char tmp[160];
+  size_t n = 0;
+  char num_s[24];
+  size_t k = 0;
+  do {
+    num_s[k++] = (char)('0' + num % 10);
+    num /= 10;
+  } while (num);
+  memcpy(tmp, "gc ", 3);
+  n = 3;
+  while (k) tmp[n++] = num_s[--k];
+  const char *mid = " pauses: ";
+  memcpy(tmp + n, mid, strlen(mid));
+  n += strlen(mid);
+  const int64_t parts[6] = {c->stop1_ns, c->work1_ns, c->restart1_ns,
+                            c->stop2_ns, c->work2_ns, c->restart2_ns};
+  for (int i = 0; i < 6; i++) {
+    n += hn_gctrace_ms(tmp + n, parts[i] > 0 ? (uint64_t)parts[i] : 0);
+    const char *sep = i == 2 ? " ms, " : i == 5 ? " ms (stop+work+restart)\n" : "+";
+    memcpy(tmp + n, sep, strlen(sep));
+    n += strlen(sep);
+  }
+  if (n > cap) n = cap;
+  memcpy(buf, tmp, n);
+  return n;
+}
+
 static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
   hn_gctrace_cycle t;
   memset(&t, 0, sizeof t);
@@ -204,6 +235,7 @@ static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
   size_t n = hn_gctrace_format(line, sizeof line - 1, &t);
   if (n > sizeof line - 2) n = sizeof line - 2;
   line[n++] = '\n';
+  if (gctrace >= 2) n += pause_parts(line + n, sizeof line - n, t.num, c);
   ssize_t w = write(2, line, n);
   (void)w;
 }
@@ -263,9 +295,11 @@ static int64_t limit_from_env(void) {
   return v;
 }
 
-/* HERON_GCTRACE=1, or gctrace=1 among GODEBUG's comma-separated settings. */
+/* HERON_GCTRACE=1, or gctrace=1 among GODEBUG's comma-separated settings;
+ * HERON_GCTRACE=2 adds each pause's parts. */
 static int gctrace_from_env(void) {
   const char *h = getenv("HERON_GCTRACE");
+  if (h != NULL && strcmp(h, "2") == 0) return 2;
   if (h != NULL && h[0] != '\0' && strcmp(h, "0") != 0) return 1;
   const char *g = getenv("GODEBUG");
   for (const char *p = g; p != NULL && *p;) {

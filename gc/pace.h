@@ -35,6 +35,9 @@ void hn_pace_publish(void);
 typedef struct hn_pace_cycle {
   int64_t start_ns;        /* sweep termination began */
   int64_t stw1_ns, mark_ns, stw2_ns; /* wall times */
+  /* Each pause's parts (wall): signals sent until every thread stopped, the work with
+   * the world stopped, sending the restart. */
+  int64_t stop1_ns, work1_ns, restart1_ns, stop2_ns, work2_ns, restart2_ns;
   int64_t mark_start_ns;   /* world restarted after the first pause */
   int64_t mark_end_ns;     /* mark termination began */
   int64_t assist_ns, background_ns; /* CPU */

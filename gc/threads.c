@@ -8,6 +8,11 @@
  *      its stack (the kernel's signal frame already holds the rest), stores its stack
  *      pointer, posts `ack` and waits in sigsuspend with only HERON_GC_SIG_RESUME open,
  *      until `resume_epoch` reaches the epoch it was stopped in.
+ *      A thread inside a no-suspend region (a barrier flush or an assist, which hold
+ *      work chunks) is not stopped there: its handler sets `stop_pending` and returns,
+ *      the region cuts its work short (it polls the flag and `hn_threads_stopping`),
+ *      and the thread stops itself as it leaves (hn_threads_nosuspend_end), with the
+ *      same acknowledgement and wait.
  *   4. The collector waits for one `ack` per thread. A thread blocked in read() or
  *      spinning without calling the library is reached the same way: the signal
  *      interrupts it wherever it is, and SA_RESTART restarts the system call after.
@@ -50,19 +55,15 @@ hn_gcthread_t *hn_threads_self(void) { return self_rec; }
 
 uint64_t hn_threads_count(void) { return __atomic_load_n(&nthreads, __ATOMIC_RELAXED); }
 
-static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
-  (void)sig;
-  (void)info;
-  (void)uctx;
-  int saved_errno = errno;
-  hn_gcthread_t *t = self_rec;
-  if (t == NULL) { /* not attached (detached between the kill and delivery) */
-    errno = saved_errno;
-    return;
-  }
+int hn_threads_stopping;
+
+/* Acknowledge the stop of the current epoch and wait for the restart: from the signal
+ * handler (in_handler), or from hn_threads_nosuspend_end for a stop deferred there. */
+static void __attribute__((noinline)) suspend_self(hn_gcthread_t *t, int in_handler) {
   unsigned long my_epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
   /* The kernel saved every register of the interrupted code in the signal frame, above
-   * this frame; setjmp adds the handler's own. The scan starts at `regs`. */
+   * this frame; setjmp adds the handler's own (all of them when called directly). The
+   * scan starts at `regs`. */
   jmp_buf regs;
   setjmp(regs);
   __atomic_store_n(&t->sp, (uintptr_t)&regs, __ATOMIC_RELEASE);
@@ -73,16 +74,47 @@ static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
   while (__atomic_load_n(&resume_epoch, __ATOMIC_ACQUIRE) < my_epoch)
     sigsuspend(&wait_mask);
   __atomic_store_n(&t->sp, 0, __ATOMIC_RELAXED);
-  /* The kernel restores the interrupted mask on return; a sanitizer that runs this
-   * handler itself (deferred) may not, so open our two signals again explicitly. */
-  sigset_t ours;
-  sigemptyset(&ours);
-  sigaddset(&ours, HERON_GC_SIG_SUSPEND);
-  sigaddset(&ours, HERON_GC_SIG_RESUME);
-  pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
+  if (in_handler) {
+    /* The kernel restores the interrupted mask on return; a sanitizer that runs this
+     * handler itself (deferred) may not, so open our two signals again explicitly. */
+    sigset_t ours;
+    sigemptyset(&ours);
+    sigaddset(&ours, HERON_GC_SIG_SUSPEND);
+    sigaddset(&ours, HERON_GC_SIG_RESUME);
+    pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
+  }
   sem_post(&ack);
   __asm__ volatile("" : : "r"(&regs) : "memory");
+}
+
+static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
+  (void)sig;
+  (void)info;
+  (void)uctx;
+  int saved_errno = errno;
+  hn_gcthread_t *t = self_rec;
+  if (t == NULL) { /* not attached (detached between the kill and delivery) */
+    errno = saved_errno;
+    return;
+  }
+  if (__atomic_load_n(&t->nosuspend, __ATOMIC_RELAXED)) {
+    __atomic_store_n(&t->stop_pending, 1, __ATOMIC_RELAXED); /* the owner stops at the end */
+  } else {
+    suspend_self(t, 1);
+  }
   errno = saved_errno;
+}
+
+void hn_threads_nosuspend_end(hn_gcthread_t *t) {
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  __atomic_store_n(&t->nosuspend, 0, __ATOMIC_RELAXED);
+  __atomic_signal_fence(__ATOMIC_SEQ_CST);
+  /* A signal after the store above finds nosuspend clear and stops the thread itself;
+   * one before it left stop_pending set. Each stop sends one signal, so not both. */
+  if (__atomic_load_n(&t->stop_pending, __ATOMIC_RELAXED)) {
+    __atomic_store_n(&t->stop_pending, 0, __ATOMIC_RELAXED);
+    suspend_self(t, 0);
+  }
 }
 
 static void resume_handler(int sig) { (void)sig; }
@@ -207,6 +239,7 @@ void hn_threads_stop_world(void) {
   wait_acks(pending_resume_acks);
   pending_resume_acks = 0;
   __atomic_store_n(&stop_epoch, stop_epoch + 1, __ATOMIC_RELEASE);
+  __atomic_store_n(&hn_threads_stopping, 1, __ATOMIC_RELAXED);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
     t->resume_skip = t != self_rec && __atomic_load_n(&t->blocking, __ATOMIC_SEQ_CST);
@@ -219,6 +252,7 @@ void hn_threads_stop_world(void) {
 }
 
 void hn_threads_start_world(void) {
+  __atomic_store_n(&hn_threads_stopping, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&resume_epoch, stop_epoch, __ATOMIC_RELEASE);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {

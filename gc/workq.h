@@ -32,14 +32,28 @@ typedef struct hn_gcwork {
   hn_workchunk_t *spare;
 } hn_gcwork_t;
 
+/* Map the pool's first chunks and fault them in (once, at start-up, outside any
+ * pause). */
+void hn_workq_reserve(void);
 /* Out of line: trade chunks with the pool. */
 void hn_workq_push_slow(hn_gcwork_t *w, uintptr_t obj);
 /* Returns 0 when the worker and the shared pool are both empty. */
 int hn_workq_refill(hn_gcwork_t *w);
 /* Give the worker's chunks back to the pool (those with work go to `full`). */
 void hn_workq_dispose(hn_gcwork_t *w);
+/* A worker holding fewer grey objects than this keeps them: sharing fewer would cost
+ * the pool lock for less than a microsecond of scanning elsewhere. */
+#define HN_WORKQ_BALANCE_MIN 8
+/* If the shared pool is empty, give it part of w's work (its spare chunk, or the older
+ * half of its current one), so assists and other markers find some (Go's
+ * gcWork.balance). A depth-first trace keeps only a few dozen grey objects, all in one
+ * worker's chunk, so without this the pool stayed empty and assists never helped. */
+void hn_workq_balance(hn_gcwork_t *w);
 /* Nonzero if the shared pool holds grey objects. */
 int hn_workq_pool_nonempty(void);
+/* The same without the lock, a hint that may be stale by the time it returns: for an
+ * allocating thread deciding whether an assist could find work. */
+int hn_workq_pool_maybe_nonempty(void);
 /* Bytes of chunks the pool has mapped (its own metadata). */
 size_t hn_workq_mapped(void);
 /* Unmap the empty chunks beyond a small reserve; call after a cycle. */
