@@ -251,7 +251,7 @@ int hn_cmd_calibrate(int argc, char **argv)
                 hn_replay_gc_result res;
                 fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
                         heaps[h].live, heaps[h].sizes, gogcs[g], rep + 1);
-                if (hn_replay_gc_measure(trace, gogcs[g], 1, &res) != 0) {
+                if (hn_replay_gc_measure(trace, gogcs[g], INT64_MAX, 1, &res) != 0) {
                     rc = 1;
                     break;
                 }
