@@ -1,19 +1,21 @@
 /*
  * costmodel.h: what the collector's work costs in CPU time, for the simulator.
  *
- * A cycle costs   pause_ns                      fixed: stopping and restarting the
- *                                                world, root setup, flipping mark bits
- *                                                (split evenly over the two pauses)
- *               + mark_ns_per_byte * bytes       marking: every live byte is scanned
- *               + mark_ns_per_object * objects   marking: every live object is found,
+ * A cycle costs   pause_ns                      its two stop-the-world pauses together
+ *                                                (stopping and restarting the world,
+ *                                                roots, barrier buffers), wall time
+ *               + mark_ns_per_byte * bytes       marking, by the background worker and
+ *               + mark_ns_per_object * objects   assists: every byte held when the mark
+ *                                                began is scanned, every object found,
  *                                                its mark bit set, queued and popped
  *               + sweep_ns_per_span * spans      sweeping: every span in use is visited
  * (Measured on heron's collector, the per-object term dominates for objects under a
  * few hundred bytes; a per-byte cost alone made small-object heaps 5x too cheap.)
  * `gcsim calibrate` measures the four constants on this machine by running the real
- * collector (gc/) on generated heaps and fitting them by least squares; the result is
- * saved in $XDG_CONFIG_HOME/heron/gcsim-calibration (or ~/.config/heron/...) and loaded
- * by every later run. Without that file the compiled-in defaults below are used.
+ * collector (gc/) on generated heaps and fitting them; the result is saved in
+ * $XDG_CONFIG_HOME/heron/gcsim-calibration (or ~/.config/heron/...), format version
+ * HN_COST_FILE_VERSION, and loaded by every later run. Without that file the
+ * compiled-in defaults below are used.
  */
 #ifndef HN_SIM_COSTMODEL_H
 #define HN_SIM_COSTMODEL_H
@@ -49,6 +51,10 @@ int hn_cost_path(char *buf, size_t len);
 /* Loads the calibration file if there is one: 1 loaded, 0 no file (defaults kept),
  * -1 the file is malformed (message in err, HN_COST_ERR_LEN bytes). */
 #define HN_COST_ERR_LEN 512
+/* The calibration file's format: 2 since the constants are fitted to the concurrent
+ * collector (marking CPU per byte and object, pause wall time per cycle); version 1
+ * (no version line) held a stop-the-world collector's pause fit. */
+#define HN_COST_FILE_VERSION 2
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */
 int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err);

@@ -37,16 +37,18 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
 typedef struct hn_replay_cycle_sample {
     double pause_ns;     /* this cycle's two pauses, wall time */
     double mark_cpu_ns;  /* its marking CPU: background worker and assists */
-    double marked;       /* bytes it marked live */
-    double objects;      /* objects the program held when it ended */
+    double scanned;      /* bytes the program held when its mark began: its scan work */
+    double objects;      /* objects the program held then */
 } hn_replay_cycle_sample;
 
 typedef struct hn_replay_gc_result {
     hn_summary sum;
     double marked_sum;    /* bytes marked, summed over cycles */
-    double objects_sum;   /* objects held at each cycle, summed */
+    double scanned_sum;   /* bytes held when each mark began, summed */
+    double objects_sum;   /* objects held when each mark began, summed */
     double spans_sum;     /* span pages in use at each cycle, summed */
     double trace_ns;      /* the trace's duration */
+    double scavenger_cpu_ns; /* the scavenger thread's CPU (not GC CPU) */
     int32_t procs;        /* the collector's processors (CPUs online) */
     uint32_t nsamples;
     hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];

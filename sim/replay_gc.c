@@ -31,8 +31,9 @@
  *    not yet swept, read after every event), the live heap each cycle marked; RSS from
  *    /proc/self/statm above what the process held before the replay; GC CPU from the
  *    collector's own statistics: assists, background marking and pauses (wall time x
- *    processors), and sweeping as the CPU of the collector's threads (from their
- *    /proc/self/task clocks) less background marking and the pauses' wall time.
+ *    processors), and sweeping as the sweeper thread's CPU (from its /proc/self/task
+ *    clock) plus what the collector thread spent beyond marking and pauses. The
+ *    scavenger thread's CPU is kept apart, as Go's GC CPU leaves it out.
  *    The processors are the collector's: the CPUs online, which its pacer plans with.
  */
 #include <dirent.h>
@@ -46,6 +47,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/sizeclass.h"
 #include "heron/gc.h"
 #include "sim/gcsim.h"
 #include "sim/replay.h"
@@ -79,32 +81,66 @@ static uint64_t rss_bytes(void)
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* CPU time of every thread of this process but the calling one, in ns, from each
- * thread's /proc/self/task/TID/schedstat (nanoseconds on the CPU; the clock-tick
- * figures of stat are 10 ms coarse, longer than a short trace's whole sweep time). */
-static double other_threads_cpu_ns(void)
+/* The collector's threads, in the order gc/ starts them (thread ids grow in creation
+ * order): the scavenger (pace.c's init), the collector, the sweeper. */
+enum { TH_SCAVENGER, TH_COLLECTOR, TH_SWEEPER, TH_COUNT };
+
+struct gc_threads {
+    int n;                 /* threads found besides the caller */
+    pid_t tid[TH_COUNT];
+    double cpu0[TH_COUNT]; /* their CPU at the start */
+};
+
+/* A thread's CPU time in ns from /proc/self/task/TID/schedstat (nanoseconds on the
+ * CPU; the clock-tick figures of stat are 10 ms coarse, longer than a short trace's
+ * whole sweep time); 0 if it is gone. */
+static double thread_cpu_ns(pid_t tid)
 {
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
+        return 0;
+    unsigned long long ns = 0;
+    if (fscanf(f, "%llu", &ns) != 1)
+        ns = 0;
+    fclose(f);
+    return (double)ns;
+}
+
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Finds the threads the collector started (every thread but the caller). More than
+ * TH_COUNT: n says so, and the caller lumps their CPU together. */
+static void gc_threads_find(struct gc_threads *g)
+{
+    memset(g, 0, sizeof *g);
     DIR *d = opendir("/proc/self/task");
     if (!d)
-        return 0;
+        return;
     pid_t me = (pid_t)gettid();
-    double total = 0;
+    pid_t all[64];
     struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || atoi(e->d_name) == me)
-            continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        unsigned long long ns = 0;
-        if (fscanf(f, "%llu", &ns) == 1)
-            total += (double)ns;
-        fclose(f);
+    while ((e = readdir(d)) && g->n < 64) {
+        pid_t t = (pid_t)atoi(e->d_name);
+        if (e->d_name[0] != '.' && t != me)
+            all[g->n++] = t;
     }
     closedir(d);
-    return total;
+    qsort(all, (size_t)g->n, sizeof *all, cmp_pid);
+    for (int i = 0; i < g->n && i < TH_COUNT; i++) {
+        g->tid[i] = all[i];
+        g->cpu0[i] = thread_cpu_ns(all[i]);
+    }
+}
+
+static double gc_thread_cpu(const struct gc_threads *g, int which)
+{
+    return g->n > which ? thread_cpu_ns(g->tid[which]) - g->cpu0[which] : 0;
 }
 
 static int64_t mono_ns(void)
@@ -120,7 +156,9 @@ struct tree {
     hn_objmap map;   /* id + 1 -> slot */
     void **obj;      /* slot -> object */
     uint64_t *ids;   /* slot -> id */
+    uint64_t *sizes; /* slot -> bytes the collector gave it (class-rounded) */
     uint64_t n, cap;
+    uint64_t bytes;  /* the sum of sizes */
     void *root;      /* registered root: the object of slot 0 */
 };
 
@@ -132,7 +170,15 @@ static void **tree_parent_word(struct tree *t, uint64_t i)
     return &((void **)t->obj[(i - 1) / 2])[(i - 1) & 1];
 }
 
-static int tree_add(struct tree *t, uint64_t id, void *p)
+/* The bytes heron's collector gives a request of size bytes (at least 16). */
+static uint64_t gc_rounded(uint64_t size)
+{
+    if (size <= HN_MAX_SMALL)
+        return hn_class_size[hn_size_class((size_t)size)];
+    return (size + HN_PAGE_SIZE - 1) / HN_PAGE_SIZE * HN_PAGE_SIZE;
+}
+
+static int tree_add(struct tree *t, uint64_t id, void *p, uint64_t size)
 {
     if (t->n == t->cap) {
         uint64_t cap = t->cap ? t->cap * 2 : 4096;
@@ -144,6 +190,10 @@ static int tree_add(struct tree *t, uint64_t id, void *p)
         if (!ids)
             return -1;
         t->ids = ids;
+        uint64_t *sz = realloc(t->sizes, cap * sizeof *sz);
+        if (!sz)
+            return -1;
+        t->sizes = sz;
         t->cap = cap;
     }
     if (hn_objmap_insert(&t->map, id + 1, t->n) < 0)
@@ -151,6 +201,8 @@ static int tree_add(struct tree *t, uint64_t id, void *p)
     uint64_t i = t->n++;
     t->obj[i] = p;
     t->ids[i] = id;
+    t->sizes[i] = gc_rounded(size);
+    t->bytes += t->sizes[i];
     HERON_GC_STORE(tree_parent_word(t, i), p);
     return 0;
 }
@@ -164,6 +216,7 @@ static int tree_remove(struct tree *t, uint64_t id)
     uint64_t i = s->val;
     hn_objmap_remove_slot(&t->map, s);
     uint64_t last = --t->n;
+    t->bytes -= t->sizes[i];
     /* The last slot leaves the tree (its children slots are past the end: none). */
     HERON_GC_STORE(tree_parent_word(t, last), NULL);
     if (i == last)
@@ -173,6 +226,7 @@ static int tree_remove(struct tree *t, uint64_t id)
     void *m = t->obj[last];
     t->obj[i] = m;
     t->ids[i] = t->ids[last];
+    t->sizes[i] = t->sizes[last];
     hn_objmap_slot *ms = hn_objmap_find(&t->map, t->ids[i] + 1);
     ms->val = i;
     for (uint64_t c = 0; c < 2; c++) {
@@ -188,6 +242,7 @@ static void tree_destroy(struct tree *t)
     hn_objmap_destroy(&t->map);
     free(t->obj);
     free(t->ids);
+    free(t->sizes);
 }
 
 int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
@@ -223,12 +278,14 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int32_t p = ncpu > 0 ? (int32_t)ncpu : 1;
     uint64_t rss0 = rss_bytes();
-    double other0 = other_threads_cpu_ns();
+    struct gc_threads threads;
+    gc_threads_find(&threads);
     hn_summary *u = &out->sum;
     heron_gc_stats_t st, st0;
     heron_gc_stats_get(&st0);
     st = st0;
-    uint64_t cycles = st.cycles;
+    uint64_t cycles = st.cycles, pauses = st.pauses;
+    double scan_bytes = 0, scan_objects = 0; /* held when the cycle's mark began */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
     double heap_area = 0, rss_area = 0;
@@ -271,17 +328,27 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                 status = -1;
                 break;
             }
-            if (tree_add(&tree, ev.id, obj) < 0) {
+            if (tree_add(&tree, ev.id, obj, size) < 0) {
                 snprintf(err, HN_REPORT_ERR_LEN, "out of memory");
                 status = -1;
                 break;
             }
         }
         heron_gc_stats_get(&st);
+        if (st.pauses != pauses) {
+            /* An odd count: the first pause of a cycle is over and marking began; the
+             * objects held now are what it scans (those allocated later are black). */
+            if (st.pauses & 1) {
+                scan_bytes = (double)tree.bytes;
+                scan_objects = (double)tree.n;
+            }
+            pauses = st.pauses;
+        }
         if (st.cycles != cycles) {
             uint64_t k = st.cycles - cycles;
             out->marked_sum += (double)st.heap_live * (double)k;
-            out->objects_sum += (double)tree.n * (double)k;
+            out->objects_sum += scan_objects * (double)k;
+            out->scanned_sum += scan_bytes * (double)k;
             out->spans_sum += (double)(st.heap_spans / HERON_PAGE_SIZE) * (double)k;
             if (k == 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
                 out->samples[out->nsamples++] = (hn_replay_cycle_sample){
@@ -289,8 +356,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                     .mark_cpu_ns = (double)(st.gc_cpu_background_ns -
                                             at_cycle.gc_cpu_background_ns) +
                                    (double)(st.gc_cpu_assist_ns - at_cycle.gc_cpu_assist_ns),
-                    .marked = (double)st.heap_live,
-                    .objects = (double)tree.n,
+                    .scanned = scan_bytes,
+                    .objects = scan_objects,
                 };
             u->live_mean += (double)st.heap_live * (double)k;
             if ((double)st.heap_live > u->live_peak)
@@ -340,10 +407,16 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     u->assist_cpu_ns = (double)(st.gc_cpu_assist_ns - st0.gc_cpu_assist_ns);
     u->background_cpu_ns = (double)(st.gc_cpu_background_ns - st0.gc_cpu_background_ns);
     u->pause_cpu_ns = (double)(st.gc_cpu_pause_ns - st0.gc_cpu_pause_ns);
-    /* The collector's threads: background marking, the work of the pauses (on the
-     * collector thread, for their wall time), the sweeper and the scavenger. */
-    double sweeper = other_threads_cpu_ns() - other0 - u->background_cpu_ns - u->pause_total_ns;
-    u->sweep_cpu_ns = sweeper > 0 ? sweeper : 0;
+    /* Sweeping: the sweeper thread's CPU, and the collector thread's beyond background
+     * marking and the pauses (whose wall time it spends stopping and marking). The
+     * scavenger's is not GC CPU (nor is it in Go's): it goes apart. */
+    double coll = gc_thread_cpu(&threads, TH_COLLECTOR) - u->background_cpu_ns -
+                  u->pause_total_ns;
+    u->sweep_cpu_ns = gc_thread_cpu(&threads, TH_SWEEPER) + (coll > 0 ? coll : 0);
+    out->scavenger_cpu_ns = gc_thread_cpu(&threads, TH_SCAVENGER);
+    if (threads.n != TH_COUNT)
+        fprintf(stderr, "gcsim: note: --replay=gc: the collector runs %d threads, not the "
+                "%d expected; their CPU is not told apart\n", threads.n, TH_COUNT);
     u->gc_cpu_ns = u->assist_cpu_ns + u->background_cpu_ns + u->pause_cpu_ns + u->sweep_cpu_ns;
     u->total_cpu_ns = wall * p;
     out->procs = p;
