@@ -18,10 +18,11 @@
  *    by non-negative least squares, then again without the cycles four times the
  *    median residual off (a neighbour's process took the CPU); a coefficient the data
  *    would make negative is 0 and the other refitted (a negative cost is noise).
- *      pause_ns = the mean over all cycles of the two pauses together
- *    (stopping and restarting the world, the roots, the barrier buffers: a fixed cost
- *    here; the mean, not the median, since GC CPU is their sum and the replay counts
- *    every long one); and over the runs (the lesser of each pair: interference only
+ *      pause_ns = the mean over the cycles of the two pauses together, without the
+ *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
+ *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
+ *    pauses a neighbour's process preempted, which on a loaded machine made the mean
+ *    5x the median); and over the runs (the lesser of each pair: interference only
  *    adds):
  *      sweeper CPU = sweep_ns_per_span * span pages.
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
@@ -60,6 +61,8 @@ static const int32_t gogcs[] = {50, 200};
 #define NGOGC (sizeof gogcs / sizeof gogcs[0])
 #define NRUNS (NHEAPS * NGOGC)
 #define REPEATS 2
+/* The share of cycles with the longest pauses left out of the pause cost: preempted. */
+#define PAUSE_TRIM 0.05
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -296,7 +299,7 @@ int hn_cmd_calibrate(int argc, char **argv)
 
     hn_cost cost;
     hn_cost_defaults(&cost);
-    /* Pauses: a cycle's two pauses together, on average. */
+    /* Pauses: a cycle's two pauses together, on average, the longest left out. */
     double *sorted = malloc(ns * sizeof *sorted);
     double *res = malloc(ns * sizeof *res);
     if (!sorted || !res) {
@@ -305,9 +308,12 @@ int hn_cmd_calibrate(int argc, char **argv)
         hn_gcsim_error("calibrate: out of memory");
         return 1;
     }
+    memcpy(sorted, sp, ns * sizeof *sorted);
+    qsort(sorted, ns, sizeof *sorted, cmp_double);
+    size_t np = ns - (size_t)((double)ns * PAUSE_TRIM);
     cost.pause_ns = 0;
-    for (size_t i = 0; i < ns; i++)
-        cost.pause_ns += sp[i] / (double)ns;
+    for (size_t i = 0; i < np; i++)
+        cost.pause_ns += sorted[i] / (double)np;
     /* Marking: every cycle's CPU; then once more without the cycles more than four
      * times the median residual off. */
     double coef[NCOEF];

@@ -11,7 +11,9 @@
 # Both sides plan with the collector's processors (--procs = the CPUs online) and run on
 # the same time line. The replay follows the trace's time stamps, so a trace with more
 # events a second than the replay loop manages is stretched for both (--time-scale):
-# python-json (5 million events/s) by 8, sqlite (0.8 million/s) by 2. The table's lag
+# python-json (5 million events/s) by 8, sqlite (0.8 million/s) by 2; the generated
+# traces are slow enough as they are (steady-small: 1 million events/s, steady-large:
+# 0.2 million/s; at 2 million/s steady-small fell up to 0.5 s behind). The table's lag
 # column is the most any replay fell behind that time line: near 0 means the collector
 # saw the program's allocation rate. Takes about two minutes per run (replays run at
 # the traces' own speed).
@@ -24,7 +26,7 @@ PROCS=$(getconf _NPROCESSORS_ONLN)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-"$GCSIM" gen steady -o "$TMP/steady-small.trace" --live=4MiB --rate=64MiB/s --duration=2s \
+"$GCSIM" gen steady -o "$TMP/steady-small.trace" --live=4MiB --rate=32MiB/s --duration=4s \
     --sizes=lognormal:64:1 --seed=5 >/dev/null
 "$GCSIM" gen steady -o "$TMP/steady-large.trace" --live=32MiB --rate=128MiB/s --duration=3s \
     --sizes=lognormal:512:1.5 --seed=6 >/dev/null
