@@ -73,6 +73,9 @@ static void refresh_trigger(hn_sim *s)
     hn_pacer_mem m = mem_now(s);
     hn_pacer_trigger_out t = hn_pacer_trigger(&s->pacer, &m);
     s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : t.trigger;
+    /* Under a memory limit the goal moves with the page heap between cycles: the goal
+     * reported (gctrace, series) is the one this trigger was computed for. */
+    s->goal = t.goal;
     s->trigger_stale = false;
 }
 
