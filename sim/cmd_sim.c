@@ -456,7 +456,7 @@ int hn_cmd_sim(int argc, char **argv)
         run->gogc = cfg.gogc;
         run->memory_limit = cfg.memory_limit;
         run->procs = o.procs;
-        run->cpu_split = true;
+        run->replay = false;
         run->sum = sims[i].sum;
         run->series = cfg.series ? &sims[i].series : NULL;
         if (o.bench)

@@ -481,7 +481,7 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
     run->gogc = gogc;
     run->memory_limit = memory_limit;
     run->procs = res.procs;
-    run->cpu_split = true;
+    run->replay = true;
     run->sum = res.sum;
     /* A replay that fell far behind the trace ran a slower program than the trace's:
      * its figures are still the collector's, but not for the same allocation rate. */
