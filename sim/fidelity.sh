@@ -15,7 +15,9 @@
 # traces are slow enough as they are (steady-small: 1 million events/s, steady-large:
 # 0.2 million/s; at 2 million/s steady-small fell up to 0.5 s behind). The table's lag
 # column is the most any replay fell behind that time line: near 0 means the collector
-# saw the program's allocation rate. Takes about two minutes per run (replays run at
+# saw the program's allocation rate. The replays' columns give the range (min-max) of
+# the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
+# setting, and sqlite's peak heap by a third. Takes about two minutes per run (replays run at
 # the traces' own speed).
 set -eu
 BUILD=${1:-build}
@@ -66,8 +68,9 @@ print(f"Output of `RUNS={runs} sim/fidelity.sh` at {now}, load average {load[0]:
       f"Simulation beside `--replay=gc` (median of {runs} replays), both with "
       f"--procs={procs}:\n")
 print("| trace | time scale | GOGC | cycles sim / real | err | peak heap sim / real (MiB) "
-      "| err | GC CPU % sim / real | err | replay lag (ms) | within bounds |")
-print("|---|---|---|---|---|---|---|---|---|---|---|")
+      "| err | replays' peak heap | GC CPU % sim / real | err | replays' GC CPU % "
+      "| replay lag (ms) | within bounds |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 rows = fails = 0
 for n in names:
     res = [json.load(open(f"{tmp}/{n}.{r}.json"))["runs"] for r in range(1, runs + 1)]
@@ -82,9 +85,12 @@ for n in names:
         ok = abs(ec) <= 10 and abs(eh) <= 10 and abs(ep) <= 25
         rows += 1
         fails += not ok
+        peaks = [r["heap_peak"] / 2**20 for r in reps]
+        pcts = [pct(r) for r in reps]
         print(f"| {n} | {scales[n]} | {gogc} | {sim['cycles']:.0f} / {rep['cycles']:.0f} "
               f"| {ec:+.0f} % | {sim['heap_peak']/2**20:.1f} / {rep['heap_peak']/2**20:.1f} "
-              f"| {eh:+.0f} % | {pct(sim):.2f} / {rep_pct:.2f} | {ep:+.0f} % | {lag:.1f} "
-              f"| {'yes' if ok else 'no'} |")
+              f"| {eh:+.0f} % | {min(peaks):.1f}-{max(peaks):.1f} "
+              f"| {pct(sim):.2f} / {rep_pct:.2f} | {ep:+.0f} % | {min(pcts):.2f}-{max(pcts):.2f} "
+              f"| {lag:.1f} | {'yes' if ok else 'no'} |")
 print(f"\n{rows - fails} of {rows} rows within bounds.")
 PY

@@ -11,9 +11,9 @@
  *    pointers; scanning every byte is the costly case, and the cost model is measured
  *    on it). A realloc is a free and an allocation: the program's copy is part of the
  *    time between events, which the replay keeps (step 3).
- * 3. Time: before each event the replay waits (spinning: the program was computing)
- *    until the event's time on the trace's time line, shifted by the pauses and the
- *    assists so far, as the simulation shifts the program. So the collector's background
+ * 3. Time: before each event the replay waits until the event's time on the trace's
+ *    time line, shifted by the pauses and the assists so far, as the simulation shifts
+ *    the program (sleeping for long waits, so the collector's worker gets its share). So the collector's background
  *    worker marks while the program allocates at the program's rate, and a cycle's mark
  *    spans as many allocations as it would have in the program. Where the replay loop
  *    is slower than the program (a trace of more than a few million events a second),
@@ -61,6 +61,12 @@
 /* A replay more than this fraction of the trace's duration behind its time line gets a
  * note: it no longer allocates at the program's rate. */
 #define REPLAY_BEHIND_NOTE 0.05
+/* A wait longer than this sleeps instead of spinning, all but its last REPLAY_SPIN_NS:
+ * a spinning replay took a whole processor, and on a two-processor machine with other
+ * work on it that starved the collector's worker, which then marked slower than its
+ * planned share. The spin covers a sleep's overshoot (timer slack is 50 us). */
+#define REPLAY_SLEEP_MIN_NS 200000
+#define REPLAY_SPIN_NS 100000
 /* Bytes every replayed object has: two child pointers (heron's smallest object). */
 #define TREE_MIN_OBJECT 16
 
@@ -306,6 +312,15 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         int64_t due = w_first + (int64_t)((double)((int64_t)ev.time_ns - t_first) * scale) +
                       (int64_t)(st.pause_total_ns - st0.pause_total_ns) +
                       (int64_t)(st.gc_cpu_assist_ns - st0.gc_cpu_assist_ns);
+        if (due - now > REPLAY_SLEEP_MIN_NS) {
+            /* Far ahead: sleep, leaving the processor to the collector's worker (and
+             * to the machine's other work); spin the last stretch, which a sleep
+             * would overshoot. */
+            int64_t ns = due - now - REPLAY_SPIN_NS;
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
+            nanosleep(&ts, NULL);
+            now = mono_ns();
+        }
         while (now < due)
             now = mono_ns();
         if ((double)(now - due) > u->behind_ns)
