@@ -7,6 +7,7 @@
 # markdown table docs/gcsim.md shows: cycles, peak heap and GC CPU % with the relative
 # error against the replay, and the line "N of M rows within bounds". The bounds:
 # cycles and peak heap within 10 %, GC CPU within 25 % (relative).
+# Environment: RUNS (replays per setting, default 3), COST (below).
 #
 # Both sides plan with the collector's processors (--procs = the CPUs online) and run on
 # the same time line. The replay follows the trace's time stamps, so a trace with more
@@ -17,13 +18,16 @@
 # column is the most any replay fell behind that time line: near 0 means the collector
 # saw the program's allocation rate. The replays' columns give the range (min-max) of
 # the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
-# setting, and sqlite's peak heap by a third. Takes about two minutes per run (replays run at
-# the traces' own speed).
+# setting, and sqlite's peak heap by a third. Takes about three minutes with RUNS=3
+# (the replays run at the traces' own speed).
 set -eu
 BUILD=${1:-build}
 GCSIM=$BUILD/sim/gcsim
 RUNS=${RUNS:-3}
-COST=${COST:-default}   # the cost model: the compiled-in defaults, or a calibration file
+# The cost model: "calibrate" (the default) measures it on this machine first, as a user
+# would (`gcsim calibrate` into a temporary file, about half a minute); "default" is
+# the compiled-in one; anything else is a calibration file.
+COST=${COST:-calibrate}
 PROCS=$(getconf _NPROCESSORS_ONLN)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
@@ -32,6 +36,11 @@ trap 'rm -rf "$TMP"' EXIT
     --sizes=lognormal:64:1 --seed=5 >/dev/null
 "$GCSIM" gen steady -o "$TMP/steady-large.trace" --live=32MiB --rate=128MiB/s --duration=3s \
     --sizes=lognormal:512:1.5 --seed=6 >/dev/null
+
+if [ "$COST" = calibrate ]; then
+    "$GCSIM" calibrate --output="$TMP/calibration" >"$TMP/calibrate.out" 2>/dev/null
+    COST=$TMP/calibration
+fi
 
 # name, trace, time scale
 set -- python-json sim/traces/python-json.trace 8 \
@@ -48,7 +57,10 @@ while [ $# -ge 3 ]; do
     echo "$1 $3" >>"$TMP/scales"
     shift 3
 done
-cost=$("$GCSIM" --cost="$COST" sim/traces/steady-small.trace | sed -n 's/.*cost model: //p')
+case $COST in
+    "$TMP"/*) cost="calibrated first ($(sed -n 's/^fit: //p' "$TMP/calibrate.out"))" ;;
+    *) cost=$("$GCSIM" --cost="$COST" sim/traces/steady-small.trace | sed -n 's/.*cost model: //p') ;;
+esac
 
 python3 - "$TMP" "$RUNS" "$PROCS" "$cost" $names <<'PY'
 import datetime, json, os, statistics, sys
