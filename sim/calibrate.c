@@ -1,29 +1,32 @@
 /*
  * calibrate.c: `gcsim calibrate`: measure the cost model's constants on this machine by
- * running heron's real collector on generated heaps, and save them where every later
- * simulation finds them.
+ * running heron's real (concurrent) collector on generated heaps, and save them where
+ * every later simulation finds them.
  *
  * 1. Heaps: steady-state traces from `gcsim gen steady` (run as /proc/self/exe) with
  *    live heaps of 4, 16 and 48 MiB in small (median 64 B) and large (median 1 KiB)
- *    objects, each replayed at GOGC 50 and 200: twelve runs whose cycles, bytes marked
- *    and spans vary independently enough to separate the three costs.
- * 2. Each run is `--replay=gc` (replay_gc.c) in a child process. It reports the total
- *    pause time, the collector threads' CPU (the sweeper's), the cycles, and the bytes
- *    marked and span pages in use summed over the cycles.
- * 3. Fits, by least squares over every cycle of the faster of each configuration's two
- *    runs (a few hundred points; the
- *    fixed, per-byte and per-object terms are not proportional to each other across
- *    cycles of different heaps, as run totals nearly were):
- *      a cycle's pause = pause_ns + mark_ns_per_byte * bytes marked
- *                        + mark_ns_per_object * objects
- *    then again without the cycles four times the median residual off (preempted by a
- *    neighbour); and over the runs (the least of two each):
- *      sweeper CPU = sweep_ns_per_span * span pages
- *    (the stop-the-world collector marks inside its pause; it sweeps on its own
- *    thread). A coefficient the data would make negative is set to 0 and the other
- *    refitted: a negative cost is noise, not a saving.
- * 4. Prints the fit and each run's measured and fitted time, and writes the file
- *    (costmodel.h), unless --dry-run.
+ *    objects, each replayed at GOGC 50 and 200: twelve runs whose cycles, bytes scanned
+ *    and objects vary independently enough to separate the costs.
+ * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice. Per cycle it
+ *    reports the marking CPU (the background worker's and the assists', from the
+ *    collector's own counters), the bytes and objects the program held when the mark
+ *    began (what it scans; later objects are allocated black), and the wall time of
+ *    the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the sweeper
+ *    thread's, not the scavenger's) and the span pages in use summed over the cycles.
+ * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
+ *      mark CPU = mark_ns_per_byte * bytes scanned + mark_ns_per_object * objects
+ *    by non-negative least squares, then again without the cycles four times the
+ *    median residual off (a neighbour's process took the CPU); a coefficient the data
+ *    would make negative is 0 and the other refitted (a negative cost is noise).
+ *      pause_ns = the mean over the cycles of the two pauses together, without the
+ *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
+ *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
+ *    pauses a neighbour's process preempted, which on a loaded machine made the mean
+ *    5x the median); and over the runs (the lesser of each pair: interference only
+ *    adds):
+ *      sweeper CPU = sweep_ns_per_span * span pages.
+ * 4. Prints the fit and each run's measured and fitted costs, and writes the file
+ *    (costmodel.h, version 2), unless --dry-run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -58,6 +61,8 @@ static const int32_t gogcs[] = {50, 200};
 #define NGOGC (sizeof gogcs / sizeof gogcs[0])
 #define NRUNS (NHEAPS * NGOGC)
 #define REPEATS 2
+/* The share of cycles with the longest pauses left out of the pause cost: preempted. */
+#define PAUSE_TRIM 0.05
 
 static int cmp_double(const void *a, const void *b)
 {
@@ -100,8 +105,8 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
- * INFINITY when the system is singular. */
-#define NCOEF 3
+ * INFINITY when the system is singular. The columns: bytes scanned, objects. */
+#define NCOEF 2
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
@@ -152,7 +157,7 @@ static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use
 }
 
 /* The best fit with every coefficient >= 0: each subset of the columns is tried and
- * the feasible one with the least residual kept (2^3 - 1 small systems). */
+ * the feasible one with the least residual kept (2^NCOEF - 1 small systems). */
 static void fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
 {
     double best = INFINITY;
@@ -195,7 +200,8 @@ int hn_cmd_calibrate(int argc, char **argv)
             printf("usage: gcsim calibrate [--output=FILE] [--dry-run] [--rate=RATE]\n"
                    "Measures the cost model (pause, mark and sweep costs) on this machine\n"
                    "with heron's collector and saves it to FILE (default:\n"
-                   "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about a minute.\n"
+                   "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about a minute:\n"
+                   "the replays run on the generated traces' time line (1 s each).\n"
                    "  --rate=RATE   allocation rate of the generated heaps (default "
                    "128MiB/s)\n");
             return 0;
@@ -228,10 +234,11 @@ int hn_cmd_calibrate(int argc, char **argv)
         hn_gcsim_error("calibrate: %s: %s", dir, strerror(errno));
         return 1;
     }
-    double x[NCOEF][NRUNS]; /* per run: cycles, bytes marked, objects */
-    double spans[NRUNS], pause[NRUNS], sweep[NRUNS];
-    /* Per cycle: 1, bytes marked, objects; and the pause. */
-    static double sx[NCOEF][MAXS], sy[MAXS];
+    /* Per run (the faster of its pair for marking, the lesser for sweeping). */
+    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], mark[NRUNS];
+    double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
+    /* Per cycle of the kept runs: bytes scanned, objects; the mark CPU; the pauses. */
+    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
     size_t ns = 0;
     size_t n = 0;
     int rc = 0;
@@ -243,36 +250,39 @@ int hn_cmd_calibrate(int argc, char **argv)
             break;
         }
         for (size_t g = 0; g < NGOGC && rc == 0; g++) {
-            /* The least of REPEATS runs: on a shared machine, interference only ever
-             * adds time. */
-            pause[n] = sweep[n] = INFINITY;
+            mark[n] = sweep[n] = INFINITY;
             size_t first = ns; /* this configuration's cycles start here */
             for (int rep = 0; rep < REPEATS && rc == 0; rep++) {
                 hn_replay_gc_result res;
                 fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
                         heaps[h].live, heaps[h].sizes, gogcs[g], rep + 1);
-                if (hn_replay_gc_measure(trace, gogcs[g], 1, &res) != 0) {
+                if (hn_replay_gc_measure(trace, gogcs[g], INT64_MAX, 1, &res) != 0) {
                     rc = 1;
                     break;
                 }
-                x[0][n] = res.sum.cycles;
-                x[1][n] = res.marked_sum;
-                x[2][n] = res.objects_sum;
-                spans[n] = res.spans_sum;
-                if (res.sum.sweep_cpu_ns < sweep[n])
+                if (res.sum.sweep_cpu_ns < sweep[n]) {
                     sweep[n] = res.sum.sweep_cpu_ns;
-                if (res.sum.pause_total_ns >= pause[n])
+                    spans[n] = res.spans_sum;
+                }
+                double m = res.sum.background_cpu_ns + res.sum.assist_cpu_ns;
+                if (m >= mark[n])
                     continue;
                 /* The faster run's cycles replace the slower one's: interference only
-                 * ever lengthens a pause. */
-                pause[n] = res.sum.pause_total_ns;
+                 * ever adds CPU time. */
+                mark[n] = 0;
+                cycles[n] = scanned[n] = objects[n] = pause_sum[n] = 0;
                 ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
-                    sx[0][ns] = 1;
-                    sx[1][ns] = cy->marked;
-                    sx[2][ns] = cy->objects;
-                    sy[ns] = cy->pause_ns;
+                    sx[0][ns] = cy->scanned;
+                    sx[1][ns] = cy->objects;
+                    sy[ns] = cy->mark_cpu_ns;
+                    sp[ns] = cy->pause_ns;
+                    cycles[n]++;
+                    scanned[n] += cy->scanned;
+                    objects[n] += cy->objects;
+                    mark[n] += cy->mark_cpu_ns;
+                    pause_sum[n] += cy->pause_ns;
                 }
             }
             n++;
@@ -282,41 +292,54 @@ int hn_cmd_calibrate(int argc, char **argv)
     rmdir(dir);
     if (rc)
         return rc;
+    if (ns < 2 * NCOEF) {
+        hn_gcsim_error("calibrate: only %zu cycles measured; a higher --rate gives more", ns);
+        return 1;
+    }
 
     hn_cost cost;
     hn_cost_defaults(&cost);
-    /* Fit every cycle's pause; then once more without the cycles more than four times
-     * the median residual off (a pause that a neighbour's process preempted). */
+    /* Pauses: a cycle's two pauses together, on average, the longest left out. */
+    double *sorted = malloc(ns * sizeof *sorted);
+    double *res = malloc(ns * sizeof *res);
+    if (!sorted || !res) {
+        free(sorted);
+        free(res);
+        hn_gcsim_error("calibrate: out of memory");
+        return 1;
+    }
+    memcpy(sorted, sp, ns * sizeof *sorted);
+    qsort(sorted, ns, sizeof *sorted, cmp_double);
+    size_t np = ns - (size_t)((double)ns * PAUSE_TRIM);
+    cost.pause_ns = 0;
+    for (size_t i = 0; i < np; i++)
+        cost.pause_ns += sorted[i] / (double)np;
+    /* Marking: every cycle's CPU; then once more without the cycles more than four
+     * times the median residual off. */
     double coef[NCOEF];
     fit_nonneg(sx, sy, ns, coef);
-    double *res = malloc(ns * sizeof *res);
-    if (res && ns > 8) {
-        for (size_t i = 0; i < ns; i++) {
-            double f = 0;
-            for (int j = 0; j < NCOEF; j++)
-                f += coef[j] * sx[j][i];
-            res[i] = fabs(sy[i] - f);
-        }
-        double *sorted = malloc(ns * sizeof *sorted);
-        if (sorted) {
-            memcpy(sorted, res, ns * sizeof *sorted);
-            qsort(sorted, ns, sizeof *sorted, cmp_double);
-            double cut = 4 * sorted[ns / 2];
-            size_t kept = 0;
-            for (size_t i = 0; i < ns; i++) {
-                if (res[i] > cut)
-                    continue;
-                for (int j = 0; j < NCOEF; j++)
-                    sx[j][kept] = sx[j][i];
-                sy[kept++] = sy[i];
-            }
-            fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the fit\n", ns, kept);
-            ns = kept;
-            fit_nonneg(sx, sy, ns, coef);
-            free(sorted);
-        }
+    for (size_t i = 0; i < ns; i++) {
+        double f = 0;
+        for (int j = 0; j < NCOEF; j++)
+            f += coef[j] * sx[j][i];
+        res[i] = fabs(sy[i] - f);
     }
+    memcpy(sorted, res, ns * sizeof *sorted);
+    qsort(sorted, ns, sizeof *sorted, cmp_double);
+    double cut = 4 * sorted[ns / 2];
+    size_t kept = 0;
+    for (size_t i = 0; i < ns; i++) {
+        if (res[i] > cut)
+            continue;
+        for (int j = 0; j < NCOEF; j++)
+            sx[j][kept] = sx[j][i];
+        sy[kept++] = sy[i];
+    }
+    fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the mark fit\n", ns, kept);
+    free(sorted);
     free(res);
+    ns = kept;
+    fit_nonneg(sx, sy, ns, coef);
     double r2_ss = 0, r2_st = 0, r2_mean = 0;
     for (size_t i = 0; i < ns; i++)
         r2_mean += sy[i] / (double)ns;
@@ -327,9 +350,8 @@ int hn_cmd_calibrate(int argc, char **argv)
         r2_ss += (sy[i] - f) * (sy[i] - f);
         r2_st += (sy[i] - r2_mean) * (sy[i] - r2_mean);
     }
-    cost.pause_ns = coef[0];
-    cost.mark_ns_per_byte = coef[1];
-    cost.mark_ns_per_object = coef[2];
+    cost.mark_ns_per_byte = coef[0];
+    cost.mark_ns_per_object = coef[1];
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -337,21 +359,21 @@ int hn_cmd_calibrate(int argc, char **argv)
     }
     cost.sweep_ns_per_span = sxx > 0 ? sxy / sxx : 0;
 
-    printf("%-6s %-18s %5s %7s %11s %9s %9s %9s %9s %9s\n", "live", "sizes", "GOGC",
-           "cycles", "marked MiB", "objects", "pause ms", "fit ms", "sweep ms", "fit ms");
+    printf("%-6s %-18s %5s %7s %12s %9s %9s %9s %9s %9s %9s %9s\n", "live", "sizes", "GOGC",
+           "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms", "fit ms",
+           "sweep ms", "fit ms");
     for (size_t i = 0; i < n; i++) {
-        double fp = coef[0] * x[0][i] + coef[1] * x[1][i] + coef[2] * x[2][i];
+        double fm = coef[0] * scanned[i] + coef[1] * objects[i];
         double fs = cost.sweep_ns_per_span * spans[i];
-        printf("%-6s %-18s %5d %7.0f %11.1f %8.2fM %9.2f %9.2f %9.2f %9.2f\n",
-               heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], x[0][i],
-               x[1][i] / 1048576, x[2][i] / 1e6, pause[i] / 1e6, fp / 1e6, sweep[i] / 1e6,
-               fs / 1e6);
+        printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
+               heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
+               scanned[i] / 1048576, objects[i] / 1e6, mark[i] / 1e6, fm / 1e6,
+               pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6);
     }
     printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_object %.2f, "
-           "sweep_ns_per_span %.2f (per-cycle pause fit R^2 %.3f)\n",
+           "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
            cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_object,
-           cost.sweep_ns_per_span,
-           r2_st > 0 ? 1 - r2_ss / r2_st : 1);
+           cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;
     char host[256] = "";

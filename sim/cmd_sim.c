@@ -34,13 +34,14 @@
 enum {
     OPT_GOGC = 256, OPT_GOMEMLIMIT, OPT_PROCS, OPT_GCTRACE, OPT_CSV, OPT_JSON, OPT_SVG,
     OPT_HTML, OPT_COST, OPT_REPLAY, OPT_ALLOCATOR, OPT_BENCH, OPT_PROGRESS, OPT_NO_PROGRESS,
-    OPT_HELP, OPT_MODEL,
+    OPT_HELP, OPT_TIME_SCALE,
 };
 
 static const struct option long_opts[] = {
     {"gogc", required_argument, NULL, OPT_GOGC},
     {"gomemlimit", required_argument, NULL, OPT_GOMEMLIMIT},
     {"procs", required_argument, NULL, OPT_PROCS},
+    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
     {"gctrace", no_argument, NULL, OPT_GCTRACE},
     {"csv", required_argument, NULL, OPT_CSV},
     {"json", required_argument, NULL, OPT_JSON},
@@ -53,7 +54,6 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"help", no_argument, NULL, OPT_HELP},
-    {"model", required_argument, NULL, OPT_MODEL},
     {NULL, 0, NULL, 0},
 };
 
@@ -63,16 +63,18 @@ static const char usage_text[] =
     "  --gogc=N|off[,N|off...]  GOGC, or several for a side-by-side table (default 100)\n"
     "  --gomemlimit=SIZE|off    GOMEMLIMIT in Go's syntax: 64MiB, 1GiB (default off)\n"
     "  --procs=N                processors (GOMAXPROCS) of the model (default: the\n"
-    "                           trace's threads, one more each time a thread appears)\n"
+    "                           trace's threads, one more each time a thread appears;\n"
+    "                           with --replay=gc, the CPUs online, as the collector)\n"
+    "  --time-scale=X           the program X times slower (or faster): its time line\n"
+    "                           stretched by X, in the simulation and the replay\n"
     "  --cost=default|FILE      cost model: the compiled-in defaults, or a calibration\n"
     "                           file (default: $XDG_CONFIG_HOME/heron/gcsim-calibration\n"
     "                           when `gcsim calibrate` wrote it, else the defaults)\n"
-    "  --model=concurrent|stw   the collector modelled: Go's concurrent cycle (default),\n"
-    "                           or stop-the-world as heron's collector is today\n"
     "  --gctrace                one GODEBUG=gctrace=1 line per cycle on stdout\n"
     "  --csv=FILE, --json=FILE  time series: t, heap, goal, live, RSS, cycles\n"
     "  --svg=FILE, --html=FILE  picture of heap, goal, live heap and RSS over time\n"
     "  --replay=gc              also run the trace on the real collector, side by side\n"
+    "                           (on the trace's time line: takes the trace's duration)\n"
     "  --replay=malloc --allocator=heron,jemalloc,glibc,mimalloc,tcmalloc\n"
     "                           replay the calls on real allocators (time and RSS)\n"
     "  --bench                  print the simulation speed (events per second)\n"
@@ -83,13 +85,13 @@ struct opts {
     size_t ngogc;
     int64_t memory_limit;
     int32_t procs;
+    double time_scale;
     const char *cost;
     bool gctrace;
     const char *csv, *json, *svg, *html;
     const char *replay;
     const char *allocators;
     bool bench;
-    bool stw;
     int progress; /* -1 auto */
     const char *trace;
 };
@@ -156,6 +158,17 @@ static int parse(struct opts *o, int argc, char **argv)
                 return 2;
             o->procs = (int32_t)n;
             break;
+        case OPT_TIME_SCALE: {
+            char *end;
+            errno = 0;
+            double x = strtod(optarg, &end);
+            if (errno || end == optarg || *end || !(x >= 0.001 && x <= 1000)) {
+                hn_gcsim_error("--time-scale=%s: expected a number from 0.001 to 1000", optarg);
+                return 2;
+            }
+            o->time_scale = x;
+            break;
+        }
         case OPT_GCTRACE: o->gctrace = true; break;
         case OPT_CSV: o->csv = optarg; break;
         case OPT_JSON: o->json = optarg; break;
@@ -177,14 +190,6 @@ static int parse(struct opts *o, int argc, char **argv)
             break;
         case OPT_ALLOCATOR: o->allocators = optarg; break;
         case OPT_BENCH: o->bench = true; break;
-        case OPT_MODEL:
-            if (strcmp(optarg, "stw") == 0) {
-                o->stw = true;
-            } else if (strcmp(optarg, "concurrent") != 0) {
-                hn_gcsim_error("--model=%s: expected concurrent or stw", optarg);
-                return 2;
-            }
-            break;
         case OPT_PROGRESS: o->progress = 1; break;
         case OPT_NO_PROGRESS: o->progress = 0; break;
         case 'h':
@@ -397,19 +402,21 @@ int hn_cmd_sim(int argc, char **argv)
 
     if (o.replay && strcmp(o.replay, "malloc") == 0)
         return hn_replay_malloc(o.trace, o.allocators, o.csv);
-    if (o.replay && o.memory_limit != HN_PACER_NO_LIMIT) {
-        hn_gcsim_error("--replay=gc: heron's collector has no memory limit; drop --gomemlimit");
-        return 2;
-    }
 
     hn_sim_config cfg = {0};
     if (load_cost(&o, &cfg.cost))
         return 1;
     cfg.memory_limit = o.memory_limit;
+    /* Beside a replay, the model plans with the processors the collector plans with
+     * (its pacer takes the CPUs online), so the two columns describe the same thing. */
+    if (o.replay && o.procs == 0) {
+        long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+        o.procs = ncpu > 0 ? (int32_t)ncpu : 1;
+    }
     cfg.procs = o.procs;
+    cfg.time_scale = o.time_scale;
     cfg.gctrace = o.gctrace ? stdout : NULL;
     cfg.series = o.csv || o.json || o.svg || o.html;
-    cfg.stw = o.stw;
 
     struct progress pg = {0};
     pg.on = o.progress == 1 || (o.progress == -1 && isatty(2));
@@ -436,10 +443,9 @@ int hn_cmd_sim(int argc, char **argv)
         hn_run *run = &runs[i];
         char gogc[32];
         hn_report_gogc(gogc, sizeof gogc, cfg.gogc);
-        snprintf(run->label, sizeof run->label, "%s%s", o.stw ? "stw " : "", gogc);
-        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s%s", gogc,
-                 hn_report_limit(lim, sizeof lim, cfg.memory_limit),
-                 o.stw ? " (stop-the-world model)" : "");
+        snprintf(run->label, sizeof run->label, "%s", gogc);
+        snprintf(run->setting, sizeof run->setting, "%s GOMEMLIMIT=%s", gogc,
+                 hn_report_limit(lim, sizeof lim, cfg.memory_limit));
         pg.label = run->label;
         if (o.gctrace && o.ngogc > 1)
             printf("# %s\n", run->setting);
@@ -450,7 +456,7 @@ int hn_cmd_sim(int argc, char **argv)
         run->gogc = cfg.gogc;
         run->memory_limit = cfg.memory_limit;
         run->procs = o.procs;
-        run->cpu_split = true;
+        run->replay = false;
         run->sum = sims[i].sum;
         run->series = cfg.series ? &sims[i].series : NULL;
         if (o.bench)
@@ -462,7 +468,8 @@ int hn_cmd_sim(int argc, char **argv)
         for (size_t i = o.ngogc; i-- > 0;)
             runs[2 * i] = runs[i];
         for (size_t i = 0; i < o.ngogc && rc == 0; i++)
-            rc = hn_replay_gc(o.trace, o.gogc[i], o.procs, &runs[2 * i + 1]);
+            rc = hn_replay_gc(o.trace, o.gogc[i], o.memory_limit, o.time_scale,
+                              &runs[2 * i + 1]);
     }
     if (rc == 0) {
         printf("gcsim: %s, cost model: %s\n", o.trace, cfg.cost.source);

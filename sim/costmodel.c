@@ -4,19 +4,25 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
+ *   version 2
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.912
  *   mark_ns_per_object 80.5
  *   sweep_ns_per_span 148.2
  *
- * Every name must be known and every value a finite non-negative number; all four
- * must be present. A file that breaks these rules is an error, not silently ignored:
- * a user who calibrated expects the calibration to be used.
+ * `version` comes first and must be HN_COST_FILE_VERSION: the constants' meaning
+ * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
+ * collector's pauses; version 2 to the concurrent collector's marking CPU), and a file
+ * of another version is refused with a message saying to calibrate again. Every name
+ * must be known and every value a finite non-negative number; all four must be
+ * present. A file that breaks these rules is an error, not silently ignored: a user
+ * who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
 
 #include <errno.h>
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -55,6 +61,7 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
     }
     hn_cost n = *c;
     unsigned seen = 0;
+    bool versioned = false;
     char line[512];
     int lineno = 0;
     int rc = 1;
@@ -68,6 +75,23 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         char extra[8];
         if (sscanf(p, "%63s %127s %7s", name, value, extra) != 2) {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: expected 'name value'", path, lineno);
+            rc = -1;
+            break;
+        }
+        if (!versioned) {
+            long ver = strcmp(name, "version") == 0 ? strtol(value, NULL, 10) : 0;
+            if (strcmp(name, "version") != 0)
+                snprintf(err, HN_COST_ERR_LEN, "%s: line %d: no version line before it: an "
+                         "old calibration (of the stop-the-world collector); run `gcsim "
+                         "calibrate` again", path, lineno);
+            else if (ver != HN_COST_FILE_VERSION || strspn(value, "0123456789") != strlen(value))
+                snprintf(err, HN_COST_ERR_LEN, "%s: line %d: version '%s': this gcsim reads "
+                         "version %d; run `gcsim calibrate` again", path, lineno, value,
+                         HN_COST_FILE_VERSION);
+            else {
+                versioned = true;
+                continue;
+            }
             rc = -1;
             break;
         }
@@ -98,6 +122,10 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         }
     }
     fclose(f);
+    if (rc == 1 && !versioned) {
+        snprintf(err, HN_COST_ERR_LEN, "%s: empty: no version line", path);
+        rc = -1;
+    }
     if (rc == 1 && seen != 15) {
         snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
                  "mark_ns_per_object and sweep_ns_per_span", path);
@@ -137,9 +165,9 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "# %s\npause_ns %.1f\nmark_ns_per_byte %.4f\nmark_ns_per_object %.2f\n"
-               "sweep_ns_per_span %.2f\n",
-            comment, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
+    fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
+               "mark_ns_per_object %.2f\nsweep_ns_per_span %.2f\n",
+            comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
             c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));

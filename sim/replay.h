@@ -21,10 +21,12 @@ int hn_replay_malloc(const char *trace, const char *list, const char *csv);
 /* The child side, `gcsim replay-child ALLOCATOR TRACE` (run by hn_replay_malloc). */
 int hn_cmd_replay_child(int argc, char **argv);
 
-/* `--replay=gc`: replays trace on heron's collector at GOGC gogc in a child process and
- * fills run (label, setting, summary). procs: as --procs (0: the trace's threads).
- * 0, or 1 (message printed). */
-int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run);
+/* `--replay=gc`: replays trace on heron's collector at GOGC gogc and the memory limit
+ * (INT64_MAX: none) in a child process, on the trace's time line, and fills run (label,
+ * setting, summary; procs: the collector's, the CPUs online). 0, or 1 (message
+ * printed). */
+int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
+                 hn_run *run);
 
 /* What one replay on the collector measured, for calibration: the summary plus the sums
  * the cost model is fitted to. */
@@ -33,29 +35,33 @@ int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run);
 #define HN_REPLAY_CYCLE_SAMPLES 256
 
 typedef struct hn_replay_cycle_sample {
-    double pause_ns;  /* this cycle's stop-the-world pause */
-    double marked;    /* bytes it marked */
-    double objects;   /* objects the program held */
+    double pause_ns;     /* this cycle's two pauses, wall time */
+    double mark_cpu_ns;  /* its marking CPU: background worker and assists */
+    double scanned;      /* bytes the program held when its mark began: its scan work */
+    double objects;      /* objects the program held then */
 } hn_replay_cycle_sample;
 
 typedef struct hn_replay_gc_result {
     hn_summary sum;
     double marked_sum;    /* bytes marked, summed over cycles */
-    double objects_sum;   /* objects held at each cycle, summed */
+    double scanned_sum;   /* bytes held when each mark began, summed */
+    double objects_sum;   /* objects held when each mark began, summed */
     double spans_sum;     /* span pages in use at each cycle, summed */
-    double gc_cpu_ns;     /* pauses + sweeper and other collector threads */
+    double trace_ns;      /* the trace's duration */
+    double scavenger_cpu_ns; /* the scavenger thread's CPU (not GC CPU) */
+    int32_t procs;        /* the collector's processors (CPUs online) */
     uint32_t nsamples;
     hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];
 } hn_replay_gc_result;
 
 /* The same in a child process (so the caller's collector never starts): 0, or 1 with
  * the message printed. */
-int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
-                         hn_replay_gc_result *out);
+int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
+                         double time_scale, hn_replay_gc_result *out);
 
 /* Runs the replay in this process (the collector must not have been started yet):
  * 0, or -1 with a message in err (HN_REPORT_ERR_LEN bytes). */
-int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
-                     hn_replay_gc_result *out, char *err);
+int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
+                     double time_scale, hn_replay_gc_result *out, char *err);
 
 #endif

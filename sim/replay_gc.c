@@ -1,29 +1,40 @@
 /*
  * replay_gc.c: `gcsim --replay=gc trace.bin`: the trace run on heron's real collector,
- * measured the way the simulation is reported, to check the one against the other.
+ * on the trace's own time line, measured the way the simulation is reported, to check
+ * the one against the other.
  *
  * 1. A child process per setting (the collector starts once per process and keeps its
  *    heap), forked before the collector starts; it sends its result back on a pipe.
- * 2. In the child: heron_gc_init with the GOGC asked for, background sweeping on.
- *    Every allocation event becomes heron_gc_malloc(size), a conservatively scanned
- *    object as a program's objects holding pointers would be (the trace does not say
- *    which hold pointers; scanning every byte is the costly case, and the cost model's
- *    per-byte mark cost is measured on it). A realloc copies the old contents, as
- *    realloc would. Each object is held in a table of roots
- *    indexed by object id: the simulator's map (sim/objmap.h), whose slots are
- *    registered as a root range (re-registered when it grows), so an object stays
- *    reachable exactly while the trace holds it. A free removes its slot, clearing the
- *    pointer: the object's last reference is gone and the next cycle reclaims it.
- * 3. Measured: cycles, stop-the-world pauses (the collector's own counters), the heap
- *    (bytes of objects not yet swept, read after every event, and just before each
- *    cycle: the heap before the allocation that ran it plus that object), the live
- *    heap each cycle marked,
- *    RSS from /proc/self/statm above what the process held before the replay, and GC
- *    CPU = pause time + the CPU of the collector's own threads (sweeper, finalizer),
- *    from their thread CPU clocks in /proc/self/task.
- * Time: the replay loop runs as fast as it can, which is not the program's speed, so
- * GC CPU % is taken against the trace's own time line plus the pauses, as the
- * simulation does: (trace duration + pauses) x procs.
+ * 2. In the child: heron_gc_init with the GOGC (and memory limit) asked for. Every
+ *    allocation event becomes heron_gc_malloc(size), a conservatively scanned object as
+ *    a program's objects holding pointers would be (the trace does not say which hold
+ *    pointers; scanning every byte is the costly case, and the cost model is measured
+ *    on it). A realloc is a free and an allocation: the program's copy is part of the
+ *    time between events, which the replay keeps (step 3).
+ * 3. Time: before each event the replay waits until the event's time on the trace's
+ *    time line, shifted by the pauses and the assists so far, as the simulation shifts
+ *    the program (sleeping for long waits, so the collector's worker gets its share). So the collector's background
+ *    worker marks while the program allocates at the program's rate, and a cycle's mark
+ *    spans as many allocations as it would have in the program. Where the replay loop
+ *    is slower than the program (a trace of more than a few million events a second),
+ *    it falls behind; the lag is reported (hn_replay_gc_result.behind_ns).
+ * 4. What keeps the objects reachable is a tree built from the objects themselves:
+ *    the object in slot i of a dense array holds, in its first two words, the objects
+ *    of slots 2i+1 and 2i+2 (a binary heap's layout; every object has 16 bytes, heron's
+ *    smallest), and a one-word root holds slot 0. A free moves the last slot's object
+ *    into the freed slot. Every pointer store goes through the write barrier. So the
+ *    collector sees what a program's heap would give it: scan work in the objects,
+ *    spread over a tree it can mark in any order, and almost nothing in the roots (a
+ *    table of every object registered as a root made each pause scan it, and counted
+ *    it as globals in the pacer's goal).
+ * 5. Measured: cycles and pauses (the collector's counters); the heap (bytes of objects
+ *    not yet swept, read after every event), the live heap each cycle marked; RSS from
+ *    /proc/self/statm above what the process held before the replay; GC CPU from the
+ *    collector's own statistics: assists, background marking and pauses (wall time x
+ *    processors), and sweeping as the sweeper thread's CPU (from its /proc/self/task
+ *    clock) plus what the collector thread spent beyond marking and pauses. The
+ *    scavenger thread's CPU is kept apart, as Go's GC CPU leaves it out.
+ *    The processors are the collector's: the CPUs online, which its pacer plans with.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -36,15 +47,28 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "alloc/sizeclass.h"
 #include "heron/gc.h"
 #include "sim/gcsim.h"
 #include "sim/replay.h"
 #include "sim/trace_read.h"
 #include "sim/objmap.h"
 
-/* Events between samples of RSS: a statm read costs a few microseconds; every 64
- * events keeps that near 1 % of the replay. (The heap is read after every event.) */
-#define GC_SAMPLE_EVERY 64
+/* Time between samples of RSS: a statm read costs a few microseconds, under 1 % of
+ * 1 ms; a short trace still gets a hundred samples. (The heap is read after every
+ * event.) */
+#define GC_RSS_PERIOD_NS 1000000
+/* A replay more than this fraction of the trace's duration behind its time line gets a
+ * note: it no longer allocates at the program's rate. */
+#define REPLAY_BEHIND_NOTE 0.05
+/* A wait longer than this sleeps instead of spinning, all but its last REPLAY_SPIN_NS:
+ * a spinning replay took a whole processor, and on a two-processor machine with other
+ * work on it that starved the collector's worker, which then marked slower than its
+ * planned share. The spin covers a sleep's overshoot (timer slack is 50 us). */
+#define REPLAY_SLEEP_MIN_NS 200000
+#define REPLAY_SPIN_NS 100000
+/* Bytes every replayed object has: two child pointers (heron's smallest object). */
+#define TREE_MIN_OBJECT 16
 
 static uint64_t rss_bytes(void)
 {
@@ -63,54 +87,172 @@ static uint64_t rss_bytes(void)
     return (uint64_t)res * (uint64_t)sysconf(_SC_PAGESIZE);
 }
 
-/* CPU time of every thread of this process but the calling one, in ns, from each
- * thread's /proc/self/task/TID/schedstat (nanoseconds on the CPU; the clock-tick
- * figures of stat are 10 ms coarse, longer than a short trace's whole sweep time). */
-static double other_threads_cpu_ns(void)
-{
-    DIR *d = opendir("/proc/self/task");
-    if (!d)
-        return 0;
-    pid_t me = (pid_t)gettid();
-    double total = 0;
-    struct dirent *e;
-    while ((e = readdir(d))) {
-        if (e->d_name[0] == '.' || atoi(e->d_name) == me)
-            continue;
-        char path[300];
-        snprintf(path, sizeof path, "/proc/self/task/%s/schedstat", e->d_name);
-        FILE *f = fopen(path, "r");
-        if (!f)
-            continue;
-        unsigned long long ns = 0;
-        if (fscanf(f, "%llu", &ns) == 1)
-            total += (double)ns;
-        fclose(f);
-    }
-    closedir(d);
-    return total;
-}
+/* The collector's threads, in the order gc/ starts them (thread ids grow in creation
+ * order): the scavenger (pace.c's init), the collector, the sweeper. */
+enum { TH_SCAVENGER, TH_COLLECTOR, TH_SWEEPER, TH_COUNT };
 
-struct roots {
-    hn_objmap map;
-    void *registered;
-    size_t bytes;
+struct gc_threads {
+    int n;                 /* threads found besides the caller */
+    pid_t tid[TH_COUNT];
+    double cpu0[TH_COUNT]; /* their CPU at the start */
 };
 
-/* Keeps the map's slot array registered as the one root range. */
-static int roots_sync(struct roots *r)
+/* A thread's CPU time in ns from /proc/self/task/TID/schedstat (nanoseconds on the
+ * CPU; the clock-tick figures of stat are 10 ms coarse, longer than a short trace's
+ * whole sweep time); 0 if it is gone. */
+static double thread_cpu_ns(pid_t tid)
 {
-    if (r->registered == r->map.slots)
+    char path[64];
+    snprintf(path, sizeof path, "/proc/self/task/%d/schedstat", (int)tid);
+    FILE *f = fopen(path, "r");
+    if (!f)
         return 0;
-    if (r->registered)
-        heron_gc_remove_root(r->registered);
-    r->registered = r->map.slots;
-    r->bytes = (r->map.mask + 1) * sizeof(hn_objmap_slot);
-    return heron_gc_add_root(r->registered, r->bytes);
+    unsigned long long ns = 0;
+    if (fscanf(f, "%llu", &ns) != 1)
+        ns = 0;
+    fclose(f);
+    return (double)ns;
 }
 
-int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
-                     hn_replay_gc_result *out, char *err)
+static int cmp_pid(const void *a, const void *b)
+{
+    pid_t x = *(const pid_t *)a, y = *(const pid_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* Finds the threads the collector started (every thread but the caller). More than
+ * TH_COUNT: n says so, and the caller lumps their CPU together. */
+static void gc_threads_find(struct gc_threads *g)
+{
+    memset(g, 0, sizeof *g);
+    DIR *d = opendir("/proc/self/task");
+    if (!d)
+        return;
+    pid_t me = (pid_t)gettid();
+    pid_t all[64];
+    struct dirent *e;
+    while ((e = readdir(d)) && g->n < 64) {
+        pid_t t = (pid_t)atoi(e->d_name);
+        if (e->d_name[0] != '.' && t != me)
+            all[g->n++] = t;
+    }
+    closedir(d);
+    qsort(all, (size_t)g->n, sizeof *all, cmp_pid);
+    for (int i = 0; i < g->n && i < TH_COUNT; i++) {
+        g->tid[i] = all[i];
+        g->cpu0[i] = thread_cpu_ns(all[i]);
+    }
+}
+
+static double gc_thread_cpu(const struct gc_threads *g, int which)
+{
+    return g->n > which ? thread_cpu_ns(g->tid[which]) - g->cpu0[which] : 0;
+}
+
+static int64_t mono_ns(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+/* The objects the trace holds, as a tree the collector marks (step 4 above). The
+ * arrays are malloc'd and never scanned: only the tree keeps objects alive. */
+struct tree {
+    hn_objmap map;   /* id + 1 -> slot */
+    void **obj;      /* slot -> object */
+    uint64_t *ids;   /* slot -> id */
+    uint64_t *sizes; /* slot -> bytes the collector gave it (class-rounded) */
+    uint64_t n, cap;
+    uint64_t bytes;  /* the sum of sizes */
+    void *root;      /* registered root: the object of slot 0 */
+};
+
+/* The word that points at slot i: the root, or a child word of its parent. */
+static void **tree_parent_word(struct tree *t, uint64_t i)
+{
+    if (i == 0)
+        return &t->root;
+    return &((void **)t->obj[(i - 1) / 2])[(i - 1) & 1];
+}
+
+/* The bytes heron's collector gives a request of size bytes (at least 16). */
+static uint64_t gc_rounded(uint64_t size)
+{
+    if (size <= HN_MAX_SMALL)
+        return hn_class_size[hn_size_class((size_t)size)];
+    return (size + HN_PAGE_SIZE - 1) / HN_PAGE_SIZE * HN_PAGE_SIZE;
+}
+
+static int tree_add(struct tree *t, uint64_t id, void *p, uint64_t size)
+{
+    if (t->n == t->cap) {
+        uint64_t cap = t->cap ? t->cap * 2 : 4096;
+        void **o = realloc(t->obj, cap * sizeof *o);
+        if (!o)
+            return -1;
+        t->obj = o;
+        uint64_t *ids = realloc(t->ids, cap * sizeof *ids);
+        if (!ids)
+            return -1;
+        t->ids = ids;
+        uint64_t *sz = realloc(t->sizes, cap * sizeof *sz);
+        if (!sz)
+            return -1;
+        t->sizes = sz;
+        t->cap = cap;
+    }
+    if (hn_objmap_insert(&t->map, id + 1, t->n) < 0)
+        return -1;
+    uint64_t i = t->n++;
+    t->obj[i] = p;
+    t->ids[i] = id;
+    t->sizes[i] = gc_rounded(size);
+    t->bytes += t->sizes[i];
+    HERON_GC_STORE(tree_parent_word(t, i), p);
+    return 0;
+}
+
+/* Drops the object of id: -1 if it is not held. */
+static int tree_remove(struct tree *t, uint64_t id)
+{
+    hn_objmap_slot *s = hn_objmap_find(&t->map, id + 1);
+    if (!s)
+        return -1;
+    uint64_t i = s->val;
+    hn_objmap_remove_slot(&t->map, s);
+    uint64_t last = --t->n;
+    t->bytes -= t->sizes[i];
+    /* The last slot leaves the tree (its children slots are past the end: none). */
+    HERON_GC_STORE(tree_parent_word(t, last), NULL);
+    if (i == last)
+        return 0;
+    /* It takes the freed slot: the freed slot's children become its children, and the
+     * freed slot's parent points at it. */
+    void *m = t->obj[last];
+    t->obj[i] = m;
+    t->ids[i] = t->ids[last];
+    t->sizes[i] = t->sizes[last];
+    hn_objmap_slot *ms = hn_objmap_find(&t->map, t->ids[i] + 1);
+    ms->val = i;
+    for (uint64_t c = 0; c < 2; c++) {
+        uint64_t k = 2 * i + 1 + c;
+        HERON_GC_STORE(&((void **)m)[c], k < t->n ? t->obj[k] : NULL);
+    }
+    HERON_GC_STORE(tree_parent_word(t, i), m);
+    return 0;
+}
+
+static void tree_destroy(struct tree *t)
+{
+    hn_objmap_destroy(&t->map);
+    free(t->obj);
+    free(t->ids);
+    free(t->sizes);
+}
+
+int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
+                     double time_scale, hn_replay_gc_result *out, char *err)
 {
     memset(out, 0, sizeof *out);
     char terr[HN_TRACE_ERR_LEN];
@@ -119,8 +261,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
         snprintf(err, HN_REPORT_ERR_LEN, "%s", terr);
         return -1;
     }
-    struct roots roots = {0};
-    if (hn_objmap_init(&roots.map) < 0) {
+    struct tree tree = {0};
+    if (hn_objmap_init(&tree.map) < 0) {
         snprintf(err, HN_REPORT_ERR_LEN, "out of memory");
         hn_trace_reader_close(r);
         return -1;
@@ -128,93 +270,127 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
     heron_gc_config_t cfg = {0};
     cfg.gogc = gogc < 0 ? -1 : gogc == 0 ? 1 : gogc;
     cfg.flags = HERON_GC_FINALIZE_EXPLICIT;
+    cfg.memory_limit = memory_limit == INT64_MAX ? -1 : memory_limit;
     int e = heron_gc_init(&cfg);
-    if (e != 0 || roots_sync(&roots) != 0) {
-        snprintf(err, HN_REPORT_ERR_LEN, "the collector did not start: %s", strerror(e ? e : ENOMEM));
+    if (e == 0)
+        e = heron_gc_add_root(&tree.root, sizeof tree.root);
+    if (e != 0) {
+        snprintf(err, HN_REPORT_ERR_LEN, "the collector did not start: %s", strerror(e));
         hn_trace_reader_close(r);
+        tree_destroy(&tree);
         return -1;
     }
+    double scale = time_scale > 0 ? time_scale : 1;
+    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
+    int32_t p = ncpu > 0 ? (int32_t)ncpu : 1;
     uint64_t rss0 = rss_bytes();
-    double other0 = other_threads_cpu_ns();
+    struct gc_threads threads;
+    gc_threads_find(&threads);
     hn_summary *u = &out->sum;
-    heron_gc_stats_t st;
-    heron_gc_stats_get(&st);
-    uint64_t cycles = st.cycles;
+    heron_gc_stats_t st, st0;
+    heron_gc_stats_get(&st0);
+    st = st0;
+    uint64_t cycles = st.cycles, pauses = st.pauses;
+    double scan_bytes = 0, scan_objects = 0; /* held when the cycle's mark began */
+    /* The collector's counters when the last cycle ended, for its per-cycle sample. */
+    heron_gc_stats_t at_cycle = st0;
     double heap_area = 0, rss_area = 0;
     uint64_t last_heap = st.heap_in_use, last_rss = 0;
-    int64_t t_first = -1, t_last = 0, t_prev = 0;
-    uint32_t threads = 1;
+    int64_t t_first = -1, w_first = 0, w_prev = 0, w_last = 0, next_rss = 0;
     hn_trace_event ev = {0};
     int rc;
     uint64_t n = 0;
     int status = 0;
     while ((rc = hn_trace_next(r, &ev)) > 0) {
-        if (t_first < 0)
-            t_first = t_prev = (int64_t)ev.time_ns;
-        t_last = (int64_t)ev.time_ns;
-        if (ev.thread + 1 > threads)
-            threads = ev.thread + 1;
-        void *old = NULL;
+        /* When this event is due: its trace time, shifted by what the collector took
+         * from this thread so far (pauses, assists). Spin until then. */
+        int64_t now = mono_ns();
+        if (t_first < 0) {
+            t_first = (int64_t)ev.time_ns;
+            w_first = w_prev = now;
+        }
+        int64_t due = w_first + (int64_t)((double)((int64_t)ev.time_ns - t_first) * scale) +
+                      (int64_t)(st.pause_total_ns - st0.pause_total_ns) +
+                      (int64_t)(st.gc_cpu_assist_ns - st0.gc_cpu_assist_ns);
+        if (due - now > REPLAY_SLEEP_MIN_NS) {
+            /* Far ahead: sleep, leaving the processor to the collector's worker (and
+             * to the machine's other work); spin the last stretch, which a sleep
+             * would overshoot. */
+            int64_t ns = due - now - REPLAY_SPIN_NS;
+            struct timespec ts = {ns / 1000000000, ns % 1000000000};
+            nanosleep(&ts, NULL);
+            now = mono_ns();
+        }
+        while (now < due)
+            now = mono_ns();
+        if ((double)(now - due) > u->behind_ns)
+            u->behind_ns = (double)(now - due);
         if (ev.kind == HN_EV_FREE || ev.kind == HN_EV_REALLOC) {
             uint64_t id = ev.kind == HN_EV_FREE ? ev.id : ev.old_id;
-            hn_objmap_slot *s = hn_objmap_find(&roots.map, id + 1);
-            if (!s) {
+            if (tree_remove(&tree, id) < 0) {
                 snprintf(err, HN_REPORT_ERR_LEN, "%s: event %" PRIu64 ": object %" PRIu64
                          " is not live", trace, n, id);
                 status = -1;
                 break;
             }
-            old = (void *)(uintptr_t)s->val;
-            hn_objmap_remove_slot(&roots.map, s);
         }
         if (ev.kind != HN_EV_FREE) {
-            void *p = heron_gc_malloc((size_t)ev.size);
-            if (!p) {
+            size_t size = ev.size < TREE_MIN_OBJECT ? TREE_MIN_OBJECT : (size_t)ev.size;
+            void *obj = heron_gc_malloc(size);
+            if (!obj) {
                 snprintf(err, HN_REPORT_ERR_LEN, "%s: event %" PRIu64 ": the collector "
                          "refused %" PRIu64 " bytes", trace, n, ev.size);
                 status = -1;
                 break;
             }
-            if (old) {
-                size_t keep = heron_gc_size(old);
-                memcpy(p, old, keep < ev.size ? keep : (size_t)ev.size);
-            }
-            if (hn_objmap_insert(&roots.map, ev.id + 1, (uint64_t)(uintptr_t)p) < 0 ||
-                roots_sync(&roots) != 0) {
+            if (tree_add(&tree, ev.id, obj, size) < 0) {
                 snprintf(err, HN_REPORT_ERR_LEN, "out of memory");
                 status = -1;
                 break;
             }
         }
-        old = NULL;
-        /* The collector's counters after every event: a cycle runs inside the
-         * allocation that reaches the trigger, so the heap just before it is the heap
-         * before this event plus this object. */
         heron_gc_stats_get(&st);
+        if (st.pauses != pauses) {
+            /* An odd count: the first pause of a cycle is over and marking began; the
+             * objects held now are what it scans (those allocated later are black). */
+            if (st.pauses & 1) {
+                scan_bytes = (double)tree.bytes;
+                scan_objects = (double)tree.n;
+            }
+            pauses = st.pauses;
+        }
         if (st.cycles != cycles) {
-            double before = (double)(last_heap + (ev.kind != HN_EV_FREE ? ev.size : 0));
-            if (before > u->heap_peak)
-                u->heap_peak = before;
-            out->marked_sum += (double)st.heap_live * (double)(st.cycles - cycles);
-            out->objects_sum += (double)roots.map.count * (double)(st.cycles - cycles);
-            if (st.cycles == cycles + 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
+            uint64_t k = st.cycles - cycles;
+            out->marked_sum += (double)st.heap_live * (double)k;
+            out->objects_sum += scan_objects * (double)k;
+            out->scanned_sum += scan_bytes * (double)k;
+            out->spans_sum += (double)(st.heap_spans / HERON_PAGE_SIZE) * (double)k;
+            if (k == 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
                 out->samples[out->nsamples++] = (hn_replay_cycle_sample){
-                    (double)st.pause_last_ns, (double)st.heap_live, (double)roots.map.count};
-            out->spans_sum += (double)(st.heap_spans / HERON_PAGE_SIZE) *
-                              (double)(st.cycles - cycles);
-            u->live_mean += (double)st.heap_live * (double)(st.cycles - cycles);
+                    .pause_ns = (double)(st.pause_total_ns - at_cycle.pause_total_ns),
+                    .mark_cpu_ns = (double)(st.gc_cpu_background_ns -
+                                            at_cycle.gc_cpu_background_ns) +
+                                   (double)(st.gc_cpu_assist_ns - at_cycle.gc_cpu_assist_ns),
+                    .scanned = scan_bytes,
+                    .objects = scan_objects,
+                };
+            u->live_mean += (double)st.heap_live * (double)k;
             if ((double)st.heap_live > u->live_peak)
                 u->live_peak = (double)st.heap_live;
             cycles = st.cycles;
+            at_cycle = st;
         }
-        double dt = (double)((int64_t)ev.time_ns - t_prev);
+        double dt = (double)(now - w_prev);
         heap_area += (double)last_heap * dt;
         rss_area += (double)last_rss * dt;
-        t_prev = (int64_t)ev.time_ns;
+        w_prev = now;
+        w_last = now;
         last_heap = st.heap_in_use;
         if ((double)last_heap > u->heap_peak)
             u->heap_peak = (double)last_heap;
-        if (++n % GC_SAMPLE_EVERY == 0) {
+        n++;
+        if (now >= next_rss) {
+            next_rss = now + GC_RSS_PERIOD_NS;
             uint64_t rss = rss_bytes();
             last_rss = rss > rss0 ? rss - rss0 : 0;
             if ((double)last_rss > u->rss_peak)
@@ -226,38 +402,46 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int32_t procs,
         status = -1;
     }
     hn_trace_reader_close(r);
-    heron_gc_remove_root(roots.registered);
-    hn_objmap_destroy(&roots.map);
+    heron_gc_remove_root(&tree.root);
+    tree_destroy(&tree);
     if (status < 0)
         return -1;
     heron_gc_stats_get(&st);
-    u->cycles = (double)st.cycles;
-    u->pauses = (double)st.cycles;
-    u->pause_total_ns = (double)st.pause_total_ns;
+    u->cycles = (double)(st.cycles - st0.cycles);
+    u->pauses = (double)(st.pauses - st0.pauses);
+    u->pause_total_ns = (double)(st.pause_total_ns - st0.pause_total_ns);
     u->pause_max_ns = (double)st.pause_max_ns;
     u->events = (double)n;
-    u->live_mean = st.cycles ? u->live_mean / (double)st.cycles : 0;
-    int32_t p = procs > 0 ? procs : (int32_t)threads;
-    double trace_ns = t_first >= 0 ? (double)(t_last - t_first) : 0;
-    u->wall_ns = trace_ns + u->pause_total_ns;
-    u->heap_mean = trace_ns > 0 ? heap_area / trace_ns : (double)st.heap_in_use;
-    u->rss_mean = trace_ns > 0 ? rss_area / trace_ns : 0;
-    /* The world is stopped for a pause: every processor's time is GC time, as the
-     * simulation and Go count it. The collector's threads add their own CPU. */
-    double sweeper = other_threads_cpu_ns() - other0;
-    if (sweeper < 0)
-        sweeper = 0;
-    u->pause_cpu_ns = u->pause_total_ns * p;
-    u->sweep_cpu_ns = sweeper;
-    u->gc_cpu_ns = u->pause_cpu_ns + sweeper;
-    u->total_cpu_ns = u->wall_ns * p;
-    out->gc_cpu_ns = u->pause_total_ns + sweeper;
+    u->live_mean = u->cycles > 0 ? u->live_mean / u->cycles : 0;
+    u->limiter_ns = 0;
+    u->released_bytes = (double)(st.scavenged_bytes - st0.scavenged_bytes);
+    double wall = (double)(w_last - w_first);
+    u->wall_ns = wall;
+    u->heap_mean = wall > 0 ? heap_area / wall : (double)st.heap_in_use;
+    u->rss_mean = wall > 0 ? rss_area / wall : 0;
+    u->assist_cpu_ns = (double)(st.gc_cpu_assist_ns - st0.gc_cpu_assist_ns);
+    u->background_cpu_ns = (double)(st.gc_cpu_background_ns - st0.gc_cpu_background_ns);
+    u->pause_cpu_ns = (double)(st.gc_cpu_pause_ns - st0.gc_cpu_pause_ns);
+    /* Sweeping: the sweeper thread's CPU, and the collector thread's beyond background
+     * marking and the pauses (whose wall time it spends stopping and marking). The
+     * scavenger's is not GC CPU (nor is it in Go's): it goes apart. */
+    double coll = gc_thread_cpu(&threads, TH_COLLECTOR) - u->background_cpu_ns -
+                  u->pause_total_ns;
+    u->sweep_cpu_ns = gc_thread_cpu(&threads, TH_SWEEPER) + (coll > 0 ? coll : 0);
+    out->scavenger_cpu_ns = gc_thread_cpu(&threads, TH_SCAVENGER);
+    if (threads.n != TH_COUNT)
+        fprintf(stderr, "gcsim: note: --replay=gc: the collector runs %d threads, not the "
+                "%d expected; their CPU is not told apart\n", threads.n, TH_COUNT);
+    u->gc_cpu_ns = u->assist_cpu_ns + u->background_cpu_ns + u->pause_cpu_ns + u->sweep_cpu_ns;
+    u->total_cpu_ns = wall * p;
+    out->procs = p;
+    out->trace_ns = t_first >= 0 ? (double)((int64_t)ev.time_ns - t_first) * scale : 0;
     return 0;
 }
 
 /* Runs hn_replay_gc_run in a child: 0, or 1 with the message printed. */
-int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
-                         hn_replay_gc_result *out)
+int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
+                         double time_scale, hn_replay_gc_result *out)
 {
     int fd;
     pid_t pid = hn_gcsim_fork_piped(&fd);
@@ -266,7 +450,7 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
     if (pid == 0) {
         char err[HN_REPORT_ERR_LEN];
         hn_replay_gc_result res;
-        int rc = hn_replay_gc_run(trace, gogc, procs, &res, err);
+        int rc = hn_replay_gc_run(trace, gogc, memory_limit, time_scale, &res, err);
         if (rc < 0) {
             hn_gcsim_error("--replay=gc: %s", err);
             _exit(1);
@@ -296,10 +480,11 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int32_t procs,
     return 0;
 }
 
-int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run)
+int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
+                 hn_run *run)
 {
     hn_replay_gc_result res;
-    if (hn_replay_gc_measure(trace, gogc, procs, &res) != 0)
+    if (hn_replay_gc_measure(trace, gogc, memory_limit, time_scale, &res) != 0)
         return 1;
     memset(run, 0, sizeof *run);
     if (gogc < 0)
@@ -309,9 +494,16 @@ int hn_replay_gc(const char *trace, int32_t gogc, int32_t procs, hn_run *run)
     snprintf(run->setting, sizeof run->setting, "replay on heron's collector, %s",
              run->label + 3);
     run->gogc = gogc;
-    run->memory_limit = INT64_MAX;
-    run->procs = procs;
-    run->cpu_split = false;
+    run->memory_limit = memory_limit;
+    run->procs = res.procs;
+    run->replay = true;
     run->sum = res.sum;
+    /* A replay that fell far behind the trace ran a slower program than the trace's:
+     * its figures are still the collector's, but not for the same allocation rate. */
+    if (res.trace_ns > 0 && res.sum.behind_ns > REPLAY_BEHIND_NOTE * res.trace_ns)
+        fprintf(stderr, "gcsim: note: --replay=gc %s: the replay fell %.1f ms behind the "
+                "trace's %.1f ms (the loop is slower than the program was; "
+                "--time-scale slows both)\n", run->label + 3, res.sum.behind_ns / 1e6,
+                res.trace_ns / 1e6);
     return 0;
 }

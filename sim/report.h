@@ -20,7 +20,7 @@ typedef struct hn_run {
     int32_t gogc;          /* HN_PACER_GOGC_OFF for off */
     int64_t memory_limit;  /* HN_PACER_NO_LIMIT for off */
     int32_t procs;         /* 0: varied with the trace's threads */
-    bool cpu_split;        /* assist/background/sweep are known apart */
+    bool replay;           /* measured on the collector: no limiter time */
     hn_summary sum;
     const hn_series *series; /* NULL when not kept */
 } hn_run;

@@ -40,7 +40,7 @@ struct row {
     const char *name;
     enum fmt fmt;
     size_t off;        /* offset of the field in hn_summary */
-    bool split;        /* needs cpu_split */
+    bool sim_only;     /* a replay does not measure it: "-" */
 };
 
 #define OFF(f) offsetof(hn_summary, f)
@@ -53,15 +53,15 @@ static const struct row rows[] = {
     {"live heap peak", F_SIZE, OFF(live_peak), false},
     {"live heap mean", F_SIZE, OFF(live_mean), false},
     {"GC CPU", F_PCT, OFF(gc_cpu_ns), false},
-    {"  assists", F_PCT, OFF(assist_cpu_ns), true},
-    {"  background mark", F_PCT, OFF(background_cpu_ns), true},
+    {"  assists", F_PCT, OFF(assist_cpu_ns), false},
+    {"  background mark", F_PCT, OFF(background_cpu_ns), false},
     {"  pauses", F_PCT, OFF(pause_cpu_ns), false},
     {"  sweep", F_PCT, OFF(sweep_cpu_ns), false},
     {"STW pauses", F_COUNT, OFF(pauses), false},
     {"  mean pause", F_DUR, OFF(pause_total_ns), false},
     {"  max pause", F_DUR, OFF(pause_max_ns), false},
     {"CPU limiter on", F_DUR, OFF(limiter_ns), true},
-    {"scavenger released", F_SIZE, OFF(released_bytes), true},
+    {"scavenger released", F_SIZE, OFF(released_bytes), false},
     {"wall time", F_DUR, OFF(wall_ns), false},
 };
 
@@ -70,7 +70,7 @@ static void cell(char *buf, size_t len, const struct row *r, const hn_run *run)
     const hn_summary *u = &run->sum;
     double v;
     memcpy(&v, (const char *)u + r->off, sizeof v);
-    if (r->split && !run->cpu_split) {
+    if (r->sim_only && run->replay) {
         snprintf(buf, len, "-");
         return;
     }

@@ -14,11 +14,11 @@
  *   3. Mark: the objects the program still holds are the scan work. Background
  *      workers scan at the pacer's worker plan (25 % of the processors) for
  *      mark_ns_per_byte per byte plus mark_ns_per_object per object held (an
- *      effective cost per byte of this mark's work); an allocating thread that runs out of credit asks
- *      the pacer's assist plan what it owes, steals background credit first, then
- *      scans the rest itself, which stretches the program's time line. Objects freed
- *      during the mark were reachable when it began (Go's snapshot barrier) and
- *      objects allocated during it are black: both survive until the next cycle.
+ *      effective cost per byte of this mark's work); an allocating thread that runs
+ *      out of credit asks the pacer's assist plan what it owes and scans it itself,
+ *      which stretches the program's time line. Objects freed during the mark were
+ *      reachable when it began (the snapshot barrier) and objects allocated during it
+ *      are black: both survive until the next cycle.
  *   4. Mark termination: the second half of the fixed pause. The pacer's end_cycle
  *      gets what was measured (cons/mark, marked heap), and the next goal and trigger
  *      follow from it.
@@ -32,10 +32,15 @@
  * scavenger releases free pages at its 1 % CPU rate toward them, and an allocation
  * that grows the heap over the memory limit releases the difference at once.
  *
- * With cfg.stw the model is heron's collector as it is today, stop-the-world: the cycle
- * starts when the heap reaches the goal (not the earlier trigger), and sweep
- * termination, the whole mark and mark termination are one pause; there are no
- * assists, no background workers and no floating garbage.
+ * Where heron's collector (gc/) is not Go's, the model follows heron's, since
+ * `--replay=gc` checks the model against it:
+ *   - one background mark worker: its share is the pacer's worker plan, at most one
+ *     processor (gc/collector.c runs one worker thread on a duty cycle);
+ *   - assists scan all they owe themselves: heron keeps no pool of background credit
+ *     to steal from;
+ *   - objects under 16 bytes take 16 (heron's smallest object, for 16-byte alignment).
+ * As in both, the pacer's commit at mark termination is told sweeping is not done, so
+ * the next trigger is at least 1 MiB above the marked heap (the sweeper's runway).
  *
  * Time: model time = trace time + pauses + assist time so far. The available CPU is
  * model wall time * procs; GC CPU % is GC CPU over that, as in Go's gctrace.
@@ -49,6 +54,10 @@
 
 /* The physical page the scavenger releases in. */
 #define SIM_PHYS_PAGE 4096u
+/* heron's collector has one background mark worker thread. */
+#define HN_SIM_BG_WORKERS 1.0
+/* heron's smallest object: class 1 (8 bytes) would break 16-byte alignment. */
+#define HN_SIM_MIN_OBJECT 16u
 
 static hn_pacer_mem mem_now(const hn_sim *s)
 {
@@ -63,9 +72,10 @@ static void refresh_trigger(hn_sim *s)
 {
     hn_pacer_mem m = mem_now(s);
     hn_pacer_trigger_out t = hn_pacer_trigger(&s->pacer, &m);
-    /* A stop-the-world collector has no mark phase to give runway to: it collects
-     * when the heap reaches the goal. */
-    s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : s->cfg.stw ? t.goal : t.trigger;
+    s->trigger = t.goal == UINT64_MAX ? UINT64_MAX : t.trigger;
+    /* Under a memory limit the goal moves with the page heap between cycles: the goal
+     * reported (gctrace, series) is the one this trigger was computed for. */
+    s->goal = t.goal;
     s->trigger_stale = false;
 }
 
@@ -134,7 +144,6 @@ static void progress(hn_sim *s, int64_t t)
     double work = s->mark_ns_per_byte > 0 ? cpu / s->mark_ns_per_byte
                                                    : s->scan_total;
     s->scan_done += work;
-    s->bg_credit += work;
     s->bg_ns_cycle += cpu;
     s->sum.background_cpu_ns += cpu;
     s->mark_progress_t = t;
@@ -177,7 +186,7 @@ static void start_cycle(hn_sim *s)
     s->goal_at_start = s->goal;
     hn_limiter_start_transition(&s->limiter, true, s->now, (int64_t)s->assist_ns_window, 0);
     s->assist_ns_window = 0;
-    int64_t p1 = (int64_t)(s->cfg.cost.pause_ns / (s->cfg.stw ? 1 : 2));
+    int64_t p1 = (int64_t)(s->cfg.cost.pause_ns / 2);
     pause(s, p1);
     s->pause_cycle = p1;
     hn_limiter_finish_transition(&s->limiter, s->now);
@@ -192,7 +201,6 @@ static void start_cycle(hn_sim *s)
         s->mark_ns_per_byte += s->cfg.cost.mark_ns_per_object * (double)s->objects.count /
                                (double)s->live_bytes;
     s->scan_done = 0;
-    s->bg_credit = 0;
     s->alloc_credit = 0;
     s->assist_ns_cycle = 0;
     s->bg_ns_cycle = 0;
@@ -202,25 +210,10 @@ static void start_cycle(hn_sim *s)
 
     hn_pacer_revise_in in = revise_in(s);
     hn_pacer_workers w = hn_pacer_start_cycle(&s->pacer, s->now, s->procs, &in);
-    if (s->cfg.stw) {
-        /* The whole mark inside the first pause, on one thread: the pause grows by the
-         * mark's work and nothing is allocated while it runs. */
-        int64_t mark = (int64_t)(s->scan_total * s->mark_ns_per_byte);
-        hn_limiter_start_transition(&s->limiter, true, s->now, 0, 0);
-        pause(s, mark);
-        s->sum.pauses--; /* one pause, lengthened */
-        s->pause_cycle += mark;
-        if ((double)s->pause_cycle > s->sum.pause_max_ns)
-            s->sum.pause_max_ns = (double)s->pause_cycle;
-        hn_limiter_finish_transition(&s->limiter, s->now);
-        s->scan_done = s->scan_total;
-        s->mark_start = s->now; /* gctrace: all of it was the pause, no concurrent mark */
-        s->mark_progress_t = s->now;
-        s->bg_cpus = 1;
-        finish_cycle(s, s->now);
-        return;
-    }
+    /* heron's one worker thread: the plan's share, at most one processor. */
     s->bg_cpus = (double)w.dedicated + w.fractional * s->procs;
+    if (s->bg_cpus > HN_SIM_BG_WORKERS)
+        s->bg_cpus = HN_SIM_BG_WORKERS;
     if (s->bg_cpus <= 0)
         s->bg_cpus = HN_PACER_BG_UTILIZATION;
     s->mark_done_at = mark_done_time(s);
@@ -298,9 +291,8 @@ static int finish_cycle(hn_sim *s, int64_t t)
     uint64_t marked = s->heap_bytes - s->condemned.bytes;
     hn_limiter_start_transition(&s->limiter, false, s->now, (int64_t)s->assist_ns_window, 0);
     s->assist_ns_window = 0;
-    int64_t p2 = s->cfg.stw ? 0 : (int64_t)(s->cfg.cost.pause_ns / 2);
-    if (!s->cfg.stw)
-        pause(s, p2); /* counted even when the cost model makes it free */
+    int64_t p2 = (int64_t)(s->cfg.cost.pause_ns / 2);
+    pause(s, p2); /* counted even when the cost model makes it free */
     hn_limiter_finish_transition(&s->limiter, s->now);
     s->marking = false;
 
@@ -311,7 +303,9 @@ static int finish_cycle(hn_sim *s, int64_t t)
     m.heap_live = heap_end;
     m.heap_scan_work = (int64_t)s->scan_total;
     m.heap_marked = marked;
-    m.sweep_done = true;
+    /* Sweeping starts now and runs beside the program (Go's and heron's commit at
+     * mark termination says so): the next trigger keeps the sweeper's 1 MiB. */
+    m.sweep_done = false;
     m.mem = mem_now(s);
     hn_pacer_end_cycle(&s->pacer, &m);
 
@@ -395,8 +389,8 @@ static void grew(hn_sim *s, uint64_t pages)
         s->sum.released_bytes += (double)hn_model_heap_release(&s->heap, r.bytes);
 }
 
-/* An allocation while marking: pay for it with credit, stolen background work or an
- * assist of one's own. */
+/* An allocation while marking: pay for it with credit or an assist of one's own (heron's
+ * assists do not steal background credit, unlike Go's). */
 static int assist(hn_sim *s, uint64_t bytes)
 {
     s->alloc_credit -= (int64_t)bytes;
@@ -415,15 +409,13 @@ static int assist(hn_sim *s, uint64_t bytes)
     }
     hn_pacer_revise_in in = revise_in(s);
     hn_pacer_revise(&s->pacer, &in);
-    hn_pacer_assist a = hn_pacer_assist_plan(&s->pacer, -s->alloc_credit,
-                                             (int64_t)s->bg_credit,
+    hn_pacer_assist a = hn_pacer_assist_plan(&s->pacer, -s->alloc_credit, 0,
                                              hn_limiter_limiting(&s->limiter));
     if (a.skipped) {
         /* The limiter forgives the debt: Go's assist returns without working. */
         s->alloc_credit = 0;
         return 0;
     }
-    s->bg_credit -= (double)a.stolen;
     s->alloc_credit += a.paid_bytes;
     if (a.scan_work > 0) {
         double left = s->scan_total - s->scan_done;
@@ -463,6 +455,8 @@ static int assist(hn_sim *s, uint64_t bytes)
 
 static int alloc_obj(hn_sim *s, uint64_t id, uint64_t size)
 {
+    if (size < HN_SIM_MIN_OBJECT)
+        size = HN_SIM_MIN_OBJECT;
     unsigned cl = size <= HN_MAX_SMALL ? hn_size_class((size_t)size) : 0;
     uint64_t rounded;
     uint64_t g;
@@ -528,11 +522,14 @@ int hn_sim_event(hn_sim *s, const hn_trace_event *ev)
         s->goal = hn_pacer_heap_goal(&s->pacer, &mem);
         s->next_check = next_check_time(s);
     }
-    int64_t t = (int64_t)ev->time_ns + s->shift;
+    int64_t tt = (int64_t)ev->time_ns;
+    if (__builtin_expect(s->cfg.time_scale > 0 && s->cfg.time_scale != 1, 0))
+        tt = s->start + (int64_t)((double)(tt - s->start) * s->cfg.time_scale);
+    int64_t t = tt + s->shift;
     while (t >= s->next_check) {
         if (time_step(s, t) < 0)
             return -1;
-        t = (int64_t)ev->time_ns + s->shift;
+        t = tt + s->shift;
     }
     integrate(s, t);
     s->now = t;

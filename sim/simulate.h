@@ -35,10 +35,10 @@ typedef struct hn_sim_config {
     int32_t gogc;          /* HN_PACER_GOGC_OFF for off */
     int64_t memory_limit;  /* HN_PACER_NO_LIMIT for off */
     int32_t procs;         /* GOMAXPROCS of the model; 0: the trace's threads so far */
+    double time_scale;     /* the program's time line stretched by this (0 or 1: as is) */
     hn_cost cost;          /* CPU cost of the collector's work */
     FILE *gctrace;         /* one Go-format line per cycle, or NULL */
     bool series;           /* keep the time series and cycle list (for CSV/JSON/SVG) */
-    bool stw;              /* model a stop-the-world collector (heron's gc today) */
 } hn_sim_config;
 
 /* The summary: the same fields for the simulation and for a replay. Heap figures are
@@ -64,7 +64,8 @@ typedef struct hn_sim_config {
     X(pause_max_ns, "longest pause (ns)")                                 \
     X(limiter_ns, "wall time the CPU limiter was limiting (ns)")          \
     X(released_bytes, "bytes the scavenger returned to the OS")           \
-    X(events, "trace events")
+    X(events, "trace events")                                             \
+    X(behind_ns, "replay only: most it fell behind the trace's time line (ns)")
 
 typedef struct hn_summary {
 #define HN_SUMMARY_FIELD(name, doc) double name;
@@ -114,7 +115,6 @@ typedef struct hn_sim {
     double scan_total;        /* bytes the mark must scan */
     double mark_ns_per_byte;  /* this mark's CPU per byte, per-object cost included */
     double scan_done;
-    double bg_credit;         /* background scan work not yet stolen by assists */
     int64_t alloc_credit;     /* allocation bytes already paid for by assists */
     double assist_ns_cycle, bg_ns_cycle;
     double assist_ns_window;  /* assist CPU since the last limiter update */

@@ -69,8 +69,10 @@ run 2 "--allocator needs --replay=malloc" --allocator=heron "$TRACE"
 run 2 "no trace given" --gogc=100
 run 2 "is extra" "$TRACE" "$TRACE"
 run 2 "--cost=" --cost= "$TRACE"
-run 2 "--model=fast" --model=fast "$TRACE"
-run 2 "no memory limit" --replay=gc --gomemlimit=64MiB "$TRACE"
+run 2 "unknown option '--model=stw'" --model=stw "$TRACE"
+run 2 "--time-scale=0" --time-scale=0 "$TRACE"
+run 2 "--time-scale=fast" --time-scale=fast "$TRACE"
+run 2 "--time-scale=2x" --time-scale=2x "$TRACE"
 run 2 "unknown allocator 'hoard'" --replay=malloc --allocator=heron,hoard "$TRACE"
 run 2 "calibrate: unknown option '--fast'" calibrate --fast
 run 2 "calibrate: unexpected argument" calibrate extra
@@ -92,11 +94,11 @@ cp "$TRACE" "$TMP/flip.trace"
 printf '\377\377\377\377' | dd of="$TMP/flip.trace" bs=1 seek=2000 conv=notrunc 2>/dev/null
 run 1 "flip.trace" --cost=default "$TMP/flip.trace"
 run 1 "--cost=$TMP/none: no such file" --cost="$TMP/none" "$TRACE"
-printf 'pause_ns 1\nmark_ns_per_byte abc\nmark_ns_per_object 1\nsweep_ns_per_span 1\n' >"$TMP/badcost"
-run 1 "line 2" --cost="$TMP/badcost" "$TRACE"
-printf 'pause_ns 1\n' >"$TMP/shortcost"
+printf 'version 2\npause_ns 1\nmark_ns_per_byte abc\nmark_ns_per_object 1\nsweep_ns_per_span 1\n' >"$TMP/badcost"
+run 1 "line 3" --cost="$TMP/badcost" "$TRACE"
+printf 'version 2\npause_ns 1\n' >"$TMP/shortcost"
 run 1 "needs pause_ns" --cost="$TMP/shortcost" "$TRACE"
-printf 'pause_ns 1\nmark_ns_per_byte 1\nmark_ns_per_object 1\nsweep_ns_per_span 1\nspeed 9\n' >"$TMP/unknowncost"
+printf 'version 2\npause_ns 1\nmark_ns_per_byte 1\nmark_ns_per_object 1\nsweep_ns_per_span 1\nspeed 9\n' >"$TMP/unknowncost"
 run 1 "unknown name 'speed'" --cost="$TMP/unknowncost" "$TRACE"
 run 1 "$TMP/no/such/dir/x.csv" --cost=default --csv="$TMP/no/such/dir/x.csv" "$TRACE"
 run 1 "$TMP/no/x.json" --cost=default --json="$TMP/no/x.json" "$TRACE"
@@ -106,15 +108,27 @@ run 1 "$TMP/no/x.html" --cost=default --html="$TMP/no/x.html" "$TRACE"
 # The calibration file: found in $XDG_CONFIG_HOME/heron, used, and checked.
 run 0 "cost model: defaults" "$TRACE"
 mkdir -p "$XDG_CONFIG_HOME/heron"
-printf '# test\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+printf '# test\nversion 2\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 0 "cost model: $XDG_CONFIG_HOME/heron/gcsim-calibration" "$TRACE"
 # It changes the answer: five times the mark cost shows in GC CPU.
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/cal"
 "$GCSIM" --cost=default "$TRACE" | grep '^GC CPU' >"$TMP/def"
 cmp -s "$TMP/cal" "$TMP/def" && { echo "FAIL: the calibration file did not change GC CPU"; fails=$((fails + 1)); }
 run 0 "cost model: defaults" --cost=default "$TRACE"
-printf 'pause_ns -5\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "gcsim-calibration: line 1" "$TRACE"
+printf 'version 2\npause_ns -5\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
+# Old and foreign files are refused with the reason: the stop-the-world collector's
+# unversioned file, another version, a file with no version line at all.
+printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 2: no version line before it: an old calibration" "$TRACE"
+printf 'version 3\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '3': this gcsim reads version 2; run .gcsim calibrate. again" "$TRACE"
+printf 'version 2x\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "version '2x'" "$TRACE"
+printf '# nothing\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "empty: no version line" "$TRACE"
+printf 'version 2\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "needs pause_ns, mark_ns_per_byte" "$TRACE"
 rm "$XDG_CONFIG_HOME/heron/gcsim-calibration"
 
 # Outputs.
@@ -150,19 +164,34 @@ check "HTML holds the summary" grep -q "GC cycles" "$TMP/s.html"
 run 0 "" --cost=default --csv=- "$TRACE"
 grep -q '^setting,t_s' "$TMP/out" || { echo "FAIL: --csv=- wrote no CSV to stdout"; fails=$((fails + 1)); }
 
-# The stop-the-world model: one pause per cycle, no assists.
-run 0 "stw GOGC=100" --cost=default --model=stw "$TRACE"
-"$GCSIM" --cost=default --model=stw --gctrace "$TRACE" | grep -q '^gc 1 @.*+0+0 ms clock' ||
-    { echo "FAIL: --model=stw: the gctrace line has a concurrent mark"; fails=$((fails + 1)); }
-"$GCSIM" --cost=default --model=stw "$TRACE" >"$TMP/stw"
-c=$(awk '/^GC cycles/ {print $3}' "$TMP/stw"); p=$(awk '/^STW pauses/ {print $3}' "$TMP/stw")
-[ "$c" = "$p" ] || { echo "FAIL: --model=stw: $c cycles but $p pauses"; fails=$((fails + 1)); }
+# --time-scale: the program's time line twice as long: wall time about doubles (the
+# trace lasts 1 s; pauses and assists add a little to both).
+"$GCSIM" --cost=default --json="$TMP/t1.json" "$TRACE" >/dev/null &&
+"$GCSIM" --cost=default --time-scale=2 --json="$TMP/t2.json" "$TRACE" >/dev/null &&
+python3 - "$TMP/t1.json" "$TMP/t2.json" <<'PY' || { echo "FAIL: --time-scale=2 did not double the wall time"; fails=$((fails + 1)); }
+import json, sys
+a, b = (json.load(open(f))["runs"][0]["summary"]["wall_ns"] for f in sys.argv[1:])
+sys.exit(0 if 1.9 < b / a < 2.1 else 1)
+PY
 
 # Replays: on heron's collector beside the simulation, and on real allocators (not under
 # a sanitizer, which owns malloc and refuses a preloaded one).
 run 0 "gc GOGC=100" --cost=default --replay=gc "$TRACE"
 awk '/^GC cycles/ { if ($3 < 1 || $4 < 1) exit 1 }' "$TMP/out" ||
     { echo "FAIL: --replay=gc: no cycles"; fails=$((fails + 1)); }
+# The replay's GC CPU comes apart like the simulation's (the collector's own figures),
+# and it runs on the trace's time line: its wall time is at least the trace's 1 s.
+awk '/^  background mark/ { if ($5 == "-" || $5 + 0 <= 0) exit 1 }
+     /^wall time/ { if ($6 == "ms" && $5 + 0 < 990) exit 1 }' "$TMP/out" ||
+    { echo "FAIL: --replay=gc: no background marking, or not on the trace's time line:"; cat "$TMP/out"; fails=$((fails + 1)); }
+# Beside a replay the model plans with the collector's processors, the CPUs online.
+grep -q "^procs  *$(getconf _NPROCESSORS_ONLN)  *$(getconf _NPROCESSORS_ONLN)\$" "$TMP/out" ||
+    { echo "FAIL: --replay=gc: procs are not the CPUs online"; fails=$((fails + 1)); }
+# A memory limit reaches the collector.
+run 0 "gc GOGC=off" --cost=default --replay=gc --gogc=off --gomemlimit=12MiB "$TRACE"
+awk '/^GOMEMLIMIT/ { if ($2 != "12.0" || $4 != "12.0") exit 1 }
+     /^GC cycles/ { if ($3 < 1 || $4 < 1) exit 1 }' "$TMP/out" ||
+    { echo "FAIL: --replay=gc --gomemlimit: the limit did not start cycles:"; cat "$TMP/out"; fails=$((fails + 1)); }
 if [ "$SANITIZE" = none ]; then
     run 0 "heron *glibc" --replay=malloc --allocator=heron,glibc --csv="$TMP/m.csv" "$TRACE"
     grep -q '^heron,[0-9]*,' "$TMP/m.csv" || { echo "FAIL: --replay=malloc CSV"; fails=$((fails + 1)); }

@@ -126,6 +126,43 @@ static void test_limit_below_goal_holds_heap(void **state)
     late_after_ns = 0;
 }
 
+/* The first cycle under a memory limit, before any cons/mark measurement: as in Go
+ * (gcControllerState.init leaves consMark at 0 and commits with the limit already
+ * set), the limit's goal applies from the start and the runway is 0, so the cycle
+ * starts at the trigger's upper bound, 61/64 of the way from 0 to the goal, and its
+ * goal is the limit's: the limit less its 1 MiB headroom and the spans' unused bytes. */
+static void test_first_cycle_under_limit(void **state)
+{
+    (void)state;
+    hn_sim_config cfg = {0};
+    cfg.series = true;
+    cfg.gogc = HN_PACER_GOGC_OFF;
+    cfg.memory_limit = 24 << 20;
+    cfg.procs = 1;
+    hn_cost_defaults(&cfg.cost);
+    hn_sim sim;
+    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    hn_trace_event ev = {0};
+    for (uint64_t i = 0; sim.series.ncycles == 0 && i < 100000; i++) {
+        ev.time_ns = i * 1000;
+        ev.kind = HN_EV_MALLOC;
+        ev.size = 1024;
+        ev.id = i;
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+        if (sim.marking && sim.cycle_start == sim.now - (int64_t)(cfg.cost.pause_ns / 2)) {
+            /* The cycle just started, at the goal it was triggered for. */
+            uint64_t goal = sim.goal_at_start;
+            assert_true(goal <= (24u << 20) - (1u << 20));
+            assert_true(goal >= (24u << 20) - (1u << 20) - (256u << 10));
+            uint64_t upper = goal / 64 * 61;
+            assert_true(sim.heap_at_trigger >= upper && sim.heap_at_trigger < upper + 1024);
+            break;
+        }
+    }
+    assert_true(sim.marking || sim.series.ncycles > 0);
+    hn_sim_destroy(&sim);
+}
+
 static void test_limiter_caps_cpu_when_live_does_not_fit(void **state)
 {
     (void)state;
@@ -224,6 +261,7 @@ int main(void)
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
         cmocka_unit_test(test_gogc_off_never_collects),
         cmocka_unit_test(test_limit_below_goal_holds_heap),
+        cmocka_unit_test(test_first_cycle_under_limit),
         cmocka_unit_test(test_limiter_caps_cpu_when_live_does_not_fit),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
