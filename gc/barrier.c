@@ -29,6 +29,7 @@
 #include <time.h>
 
 #include "gc/barrier.h"
+#include "gc/lock.h"
 #include "gc/mark.h"
 #include "gc/pace.h"
 #include "gc/pacer.h"
@@ -134,8 +135,7 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
         t->assist_credit = 0;
         return;
       }
-      struct timespec ts = {0, ASSIST_WAIT_NS};
-      nanosleep(&ts, NULL);
+      hn_gc_stoppable_sleep(ASSIST_WAIT_NS);
     }
   }
   uint64_t work = owed < (double)HN_PACER_OVER_ASSIST_WORK ? (uint64_t)HN_PACER_OVER_ASSIST_WORK

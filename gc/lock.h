@@ -27,17 +27,24 @@
 #endif
 #endif
 
+/* Sleep briefly where a collector's stop must still reach the thread: a waiting loop
+ * of a mutator. Under TSan the collector's signals are unblocked first (above). */
+static inline void hn_gc_stoppable_sleep(long ns) {
+#ifdef HN_GC_TSAN
+  sigset_t ours;
+  sigemptyset(&ours);
+  sigaddset(&ours, HERON_GC_SIG_SUSPEND);
+  sigaddset(&ours, HERON_GC_SIG_RESUME);
+  pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
+#endif
+  struct timespec ts = {0, ns};
+  nanosleep(&ts, NULL);
+}
+
 static inline void hn_gc_lock(pthread_mutex_t *m) {
 #ifdef HN_GC_TSAN
-  while (pthread_mutex_trylock(m) != 0) {
-    sigset_t ours;
-    sigemptyset(&ours);
-    sigaddset(&ours, HERON_GC_SIG_SUSPEND);
-    sigaddset(&ours, HERON_GC_SIG_RESUME);
-    pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
-    struct timespec ts = {0, 20000}; /* 20 us: the wait is for a collector's pause */
-    nanosleep(&ts, NULL);
-  }
+  while (pthread_mutex_trylock(m) != 0)
+    hn_gc_stoppable_sleep(20000); /* 20 us: the wait is for a collector's pause */
 #else
   pthread_mutex_lock(m);
 #endif
