@@ -43,17 +43,9 @@ configure() {
 
 main_job() {
   configure build
-  # gcsim's trace tools come before its simulator: run it once its usage offers --gogc
-  if [ -x build/sim/gcsim ] && [ -f sim/traces/python-json.trace ] &&
-     build/sim/gcsim --help | grep -q -- --gogc; then
-    mkdir -p out
-    build/sim/gcsim --gogc=100 --svg=out/heap.svg sim/traces/python-json.trace
-    echo "dev.sh: picture of heap, goal, live heap and RSS in out/heap.svg" >&2
-  else
-    # Until gcsim exists: a real program under the allocator, and its report.
-    PYTHONMALLOC=malloc HERON_STATS_AT_EXIT=1 LD_PRELOAD="$PWD/build/alloc/libheron.so" \
-      /usr/bin/python3 -c 'import json; d=[{"k": i, "v": [str(j) for j in range(50)]} for i in range(20000)]; print(len(json.dumps(d)), "bytes of JSON")'
-  fi
+  mkdir -p out
+  build/sim/gcsim --gogc=100 --svg=out/heap.svg sim/traces/python-json.trace
+  echo "dev.sh: picture of heap, goal, live heap and RSS in out/heap.svg" >&2
 }
 
 test_job() {
