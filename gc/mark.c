@@ -115,10 +115,12 @@ HN_NO_SANITIZE static inline void scan_one(hn_marker_t *m, uintptr_t obj) {
     return;
   }
   uintptr_t end = obj + size;
-  if (size > OBLET_BYTES) {
-    /* A large conservative object (the only object of its span) is scanned as oblets:
+  if (size > OBLET_BYTES && s->nelems == 1) {
+    /* A large conservative object, the only object of its span, is scanned as oblets:
      * its first entry on the work list is its start, which queues the other oblets;
-     * any other entry in such a span is an oblet's start. */
+     * any other entry in such a span is an oblet's start. Objects of the small classes
+     * above OBLET_BYTES share their spans and are scanned whole: taken for oblets,
+     * every object but the first lost all of itself past its first OBLET_BYTES. */
     end = s->base + size;
     if (obj == s->base)
       for (uintptr_t o = obj + OBLET_BYTES; o < end; o += OBLET_BYTES) hn_workq_push(&m->work, o);

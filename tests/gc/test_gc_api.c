@@ -212,6 +212,45 @@ static void test_interior_and_roots(void **state) {
   }
 }
 
+/* A pointer in the last word of a scanned object is found wherever the object lies:
+ * objects of a small class above the 16 KiB oblet size share their span (the second
+ * and third of a span were once scanned only up to 16 KiB), and a large object is
+ * scanned as oblets. */
+#define FAR_N 4
+static void *far_holders[FAR_N];
+
+static void far_body(void *arg) {
+  heron_gc_weak_t **w = arg;
+  const size_t sizes[FAR_N] = {20000, 20000, 20000, 300000};
+  for (int i = 0; i < FAR_N; i++) {
+    void **holder = heron_gc_malloc(sizes[i]);
+    size_t last = heron_gc_size(holder) / sizeof(void *) - 1;
+    void *target = heron_gc_malloc_noscan(48);
+    w[i] = heron_gc_weak_new(target);
+    holder[last] = target;
+    far_holders[i] = holder;
+  }
+}
+
+static void test_pointer_far_into_object(void **state) {
+  (void)state;
+  heron_gc_weak_t *w[FAR_N];
+  assert_int_equal(heron_gc_add_root(far_holders, sizeof far_holders), 0);
+  gct_on_thread(far_body, w);
+  /* The three 20000-byte objects are neighbours in one span of their class. */
+  assert_true((char *)far_holders[1] - (char *)far_holders[0] < 65536);
+  heron_gc_collect();
+  heron_gc_collect();
+  for (int i = 0; i < FAR_N; i++) assert_true(alive(w[i]));
+  for (int i = 0; i < FAR_N; i++) far_holders[i] = NULL;
+  assert_int_equal(heron_gc_remove_root(far_holders), 0);
+  heron_gc_collect();
+  for (int i = 0; i < FAR_N; i++) {
+    assert_false(alive(w[i]));
+    heron_gc_weak_free(w[i]);
+  }
+}
+
 static void *extra_root_area[8];
 
 static void root_body(void *arg) {
@@ -394,6 +433,7 @@ int main(void) {
       cmocka_unit_test(test_alloc_kinds),
       cmocka_unit_test(test_conservative_roots),
       cmocka_unit_test(test_interior_and_roots),
+      cmocka_unit_test(test_pointer_far_into_object),
       cmocka_unit_test(test_add_remove_root),
       cmocka_unit_test(test_finalizers),
       cmocka_unit_test(test_alloc_during_sweep),
