@@ -3,15 +3,17 @@
 # table of docs/gc.md. Pauses of heron come from its gctrace lines (both pauses of
 # each cycle), bdwgc's from its collection events (world stopped to world started).
 #
-#   bench/gc/run.sh [BUILD_DIR] [--big]
+#   [GOGCS="100 33"] bench/gc/run.sh [BUILD_DIR] [--big]
 #
 # BUILD_DIR defaults to build (a debugoptimized or release build). --big adds the
 # 1 GiB live, 2 mutator thread steady state (about 3 GiB of RSS, a minute or two).
+# GOGCS lists the settings heron runs at (bdwgc has none to match).
 set -eu
 B=${1:-build}
 BIG=${2:-}
 BT=$B/gc/examples
 ST=$B/bench/gc
+GOGCS=${GOGCS:-100 33}
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
@@ -37,7 +39,7 @@ echo
 echo "| workload | collector | wall s | CPU s | peak RSS MiB | GC CPU share | pause mean ms | p99 ms | max ms |"
 echo "|---|---|---|---|---|---|---|---|---|"
 
-for gogc in 100 33; do
+for gogc in $GOGCS; do
   GOGC=$gogc HERON_GCTRACE=1 "$BT/binary_trees" 18 >"$TMP/bt.out" 2>"$TMP/bt.trace"
   set -- $(tail -1 "$TMP/bt.out" | sed 's/[,:]//g')
   # heron: wall W s, cpu C s, peak RSS R MiB, ...
@@ -50,7 +52,7 @@ if [ -x "$BT/binary_trees_bdwgc" ]; then
 fi
 
 steady() { # live threads alloc
-  for gogc in 100 33; do
+  for gogc in $GOGCS; do
     GOGC=$gogc HERON_GCTRACE=1 "$ST/gc_steady" "$@" >"$TMP/st.out" 2>"$TMP/st.trace"
     line=$(cat "$TMP/st.out")
     v() { echo "$line" | tr ' ' '\n' | sed -n "s/^$1=//p" | tr -d 'sMiB%'; }
