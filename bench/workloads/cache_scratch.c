@@ -7,7 +7,6 @@
  */
 #include "bench.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -17,7 +16,6 @@
 #define OBJECTS_AT_SCALE_1 6e5
 
 typedef struct worker {
-  pthread_t tid;
   volatile char *first;
   uint64_t objects;
 } worker_t;
@@ -43,10 +41,7 @@ int main(int argc, char **argv) {
     ws[t].first = hn_bench_xmalloc(OBJECT_SIZE);
     ws[t].objects = objects;
   }
-  for (unsigned t = 0; t < a.threads; t++) {
-    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
-  }
-  for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
+  hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   free(ws);
   hn_bench_result(" threads=%u objects=%llu writes=%llu", a.threads,
                   (unsigned long long)objects * a.threads,

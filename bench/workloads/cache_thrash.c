@@ -16,7 +16,6 @@
 #define OBJECTS_AT_SCALE_1 6e5
 
 typedef struct worker {
-  pthread_t tid;
   uint64_t objects;
 } worker_t;
 
@@ -40,11 +39,8 @@ int main(int argc, char **argv) {
   worker_t *ws = calloc(a.threads, sizeof *ws);
   if (ws == NULL) abort();
   pthread_barrier_init(&start, NULL, a.threads);
-  for (unsigned t = 0; t < a.threads; t++) {
-    ws[t].objects = objects;
-    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
-  }
-  for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
+  for (unsigned t = 0; t < a.threads; t++) ws[t].objects = objects;
+  hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   pthread_barrier_destroy(&start);
   free(ws);
   hn_bench_result(" threads=%u objects=%llu writes=%llu", a.threads,
