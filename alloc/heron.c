@@ -236,15 +236,9 @@ static void *aligned_alloc_impl(size_t align, size_t size) {
   uintptr_t align_pages = align > HN_PAGE_SIZE ? align >> HN_PAGE_SHIFT : 1;
   if (pages == 0)
     pages = 1;
-  hn_pageheap_lock();
-  hn_span_t *s = hn_pageheap_alloc_locked(pages, align_pages, HN_SPAN_LARGE);
-  if (s)
-    hn_pageheap_count_large_locked(1);
-  hn_pageheap_unlock();
-  if (!s) {
-    errno = ENOMEM;
+  hn_span_t *s = hn_pageheap_alloc_large(pages, align_pages);
+  if (!s)
     return NULL;
-  }
   return (void *)s->start;
 }
 

@@ -497,6 +497,17 @@ hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state)
   return s;
 }
 
+hn_span_t *hn_pageheap_alloc_large(uintptr_t npages, uintptr_t align_pages) {
+  hn_lock(&heap_lock);
+  hn_span_t *s = hn_pageheap_alloc_locked(npages, align_pages, HN_SPAN_LARGE);
+  if (s)
+    hn_pageheap_count_large_locked(1);
+  hn_unlock(&heap_lock);
+  if (!s)
+    errno = ENOMEM;
+  return s;
+}
+
 void hn_pageheap_free(hn_span_t *s) {
   hn_lock(&heap_lock);
   hn_pageheap_free_locked(s);

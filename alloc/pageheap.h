@@ -21,6 +21,9 @@ void hn_pageheap_unlock_child(void);
  * OS refuses memory. */
 hn_span_t *hn_pageheap_alloc_locked(uintptr_t npages, uintptr_t align_pages, int state);
 hn_span_t *hn_pageheap_alloc(uintptr_t npages, uintptr_t align_pages, int state);
+/* The same for one large object (HN_SPAN_LARGE), counted in the large-object stats;
+ * NULL with errno = ENOMEM when the OS refuses memory. */
+hn_span_t *hn_pageheap_alloc_large(uintptr_t npages, uintptr_t align_pages);
 /* Give a span back: coalesced with free neighbours; then the release policy may give
  * free resident pages to the OS. */
 void hn_pageheap_free_locked(hn_span_t *s);

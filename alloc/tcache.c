@@ -269,15 +269,9 @@ void *hn_malloc_large(size_t n, int *zeroed) {
   }
   hn_init();
   uintptr_t pages = (n + HN_PAGE_SIZE - 1) >> HN_PAGE_SHIFT;
-  hn_pageheap_lock();
-  hn_span_t *s = hn_pageheap_alloc_locked(pages, 1, HN_SPAN_LARGE);
-  if (s)
-    hn_pageheap_count_large_locked(1);
-  hn_pageheap_unlock();
-  if (!s) {
-    errno = ENOMEM;
+  hn_span_t *s = hn_pageheap_alloc_large(pages, 1);
+  if (!s)
     return NULL;
-  }
   if (zeroed)
     *zeroed = s->zeroed;
   atomic_fetch_add_explicit(&direct_requested, n, memory_order_relaxed);

@@ -97,6 +97,32 @@ static void mark_tcache_cb(hn_gcthread_t *t, void *arg) {
 
 static void flush_wb_cb(hn_gcthread_t *t, void *arg) { hn_barrier_flush_into(t, arg); }
 
+/* Begins a stop-the-world pause: takes the locks the pause needs (roots, finalizers)
+ * and stops the world; *stop_ns is how long the threads took to stop. Returns the
+ * time the pause began, for pause_end. */
+static uint64_t pause_begin(int64_t *stop_ns) {
+  hn_roots_lock();
+  hn_fin_lock();
+  uint64_t t0 = now_ns();
+  hn_threads_stop_world();
+  *stop_ns = (int64_t)(now_ns() - t0);
+  return t0;
+}
+
+/* Ends the pause begun at t0: restarts the world, records the pause's work (stopped,
+ * less the stopping), restart and whole time, and drops the locks. */
+static void pause_end(uint64_t t0, int64_t stop_ns, int64_t *work_ns, int64_t *restart_ns,
+                      int64_t *stw_ns) {
+  uint64_t t1 = now_ns();
+  hn_threads_start_world();
+  uint64_t t2 = now_ns();
+  *work_ns = (int64_t)(t1 - t0) - stop_ns;
+  *restart_ns = (int64_t)(t2 - t1);
+  *stw_ns = (int64_t)(t2 - t0);
+  hn_fin_unlock();
+  hn_roots_unlock();
+}
+
 /* A debt left from the last cycle's marking is not owed to this one. */
 static void clear_credit_cb(hn_gcthread_t *t, void *arg) {
   (void)arg;
@@ -109,11 +135,7 @@ static uint64_t since_at_mark_start; /* collector thread only */
 static void mark_start_locked(hn_pace_cycle_t *c) {
   hn_marker_t m;
   memset(&m, 0, sizeof m);
-  hn_roots_lock();
-  hn_fin_lock();
-  uint64_t t0 = now_ns();
-  hn_threads_stop_world();
-  c->stop1_ns = (int64_t)(now_ns() - t0);
+  uint64_t t0 = pause_begin(&c->stop1_ns);
   __atomic_store_n(&hn_mark_total_bytes, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_mark_total_objects, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_mark_total_scanned, 0, __ATOMIC_RELAXED);
@@ -130,14 +152,7 @@ static void mark_start_locked(hn_pace_cycle_t *c) {
   c->heap_start = __atomic_load_n(&hn_gc_counters.live, __ATOMIC_RELAXED) + since_at_mark_start;
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARK, __ATOMIC_RELAXED);
   __atomic_store_n(&heron_gc_barrier_on, 1, __ATOMIC_SEQ_CST);
-  uint64_t t1 = now_ns();
-  hn_threads_start_world();
-  uint64_t t2 = now_ns();
-  c->work1_ns = (int64_t)(t1 - t0) - c->stop1_ns;
-  c->restart1_ns = (int64_t)(t2 - t1);
-  c->stw1_ns = (int64_t)(t2 - t0);
-  hn_fin_unlock();
-  hn_roots_unlock();
+  pause_end(t0, c->stop1_ns, &c->work1_ns, &c->restart1_ns, &c->stw1_ns);
 }
 
 /* Scan work per slice of the background worker between clock checks: about 50-100 us
@@ -203,11 +218,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
 static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_marker_t m;
   memset(&m, 0, sizeof m);
-  hn_roots_lock();
-  hn_fin_lock();
-  uint64_t t0 = now_ns();
-  hn_threads_stop_world();
-  c->stop2_ns = (int64_t)(now_ns() - t0);
+  uint64_t t0 = pause_begin(&c->stop2_ns);
   __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
   hn_threads_each(flush_wb_cb, &m);
   hn_roots_each_locked(mark_range_cb, &m);
@@ -230,14 +241,7 @@ static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_heap_release_current_locked();
   hn_heap_flip_locked();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_OFF, __ATOMIC_RELAXED);
-  uint64_t t1 = now_ns();
-  hn_threads_start_world();
-  uint64_t t2 = now_ns();
-  c->work2_ns = (int64_t)(t1 - t0) - c->stop2_ns;
-  c->restart2_ns = (int64_t)(t2 - t1);
-  c->stw2_ns = (int64_t)(t2 - t0);
-  hn_fin_unlock();
-  hn_roots_unlock();
+  pause_end(t0, c->stop2_ns, &c->work2_ns, &c->restart2_ns, &c->stw2_ns);
 }
 
 static void count_pause(uint64_t pause) {

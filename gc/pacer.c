@@ -24,29 +24,7 @@
  */
 #include "gc/pacer.h"
 
-#include <math.h>
-
-/* Convert a double to int64 the way Go does for in-range values (truncation),
- * saturating instead of invoking C's undefined behaviour out of range. */
-static int64_t f2i64(double x)
-{
-    if (isnan(x))
-        return 0;
-    if (x >= 9223372036854775807.0)
-        return INT64_MAX;
-    if (x <= -9223372036854775808.0)
-        return INT64_MIN;
-    return (int64_t)x;
-}
-
-static uint64_t f2u64(double x)
-{
-    if (isnan(x) || x <= 0)
-        return 0;
-    if (x >= 18446744073709551615.0)
-        return UINT64_MAX;
-    return (uint64_t)x;
-}
+#include "gc/fconv.h"
 
 static int64_t u2i64(uint64_t x)
 {
@@ -121,8 +99,8 @@ void hn_pacer_commit(hn_pacer *p, uint64_t heap_live, bool sweep_done)
     /* Bytes the mutators allocate while the GC scans Hs + S + G at a 25/75
      * split of the CPU. Same operation order as Go for identical rounding. */
     double scan = (double)(p->last_heap_scan + p->last_stack_scan + p->globals_scan);
-    p->runway = f2u64(p->cons_mark * (1 - HN_PACER_BG_UTILIZATION) /
-                      HN_PACER_BG_UTILIZATION * scan);
+    p->runway = hn_f2u64(p->cons_mark * (1 - HN_PACER_BG_UTILIZATION) /
+                         HN_PACER_BG_UTILIZATION * scan);
 }
 
 uint64_t hn_pacer_memory_limit_goal(const hn_pacer *p, const hn_pacer_mem *mem)
@@ -272,7 +250,7 @@ int64_t hn_pacer_sweep_debt(double pages_per_byte, uint64_t heap_live,
     uint64_t allocated = span_bytes;
     if (heap_live > heap_live_basis)
         allocated += heap_live - heap_live_basis;
-    int64_t target = f2i64(pages_per_byte * (double)allocated) - u2i64(caller_pages);
+    int64_t target = hn_f2i64(pages_per_byte * (double)allocated) - u2i64(caller_pages);
     int64_t owed = target - u2i64(pages_swept_since_basis);
     return owed > 0 ? owed : 0;
 }
@@ -330,11 +308,11 @@ hn_pacer_revise_out hn_pacer_revise(hn_pacer *p, const hn_pacer_revise_in *in)
         /* More work than expected: the heap is growing. Stretch the runway
          * we planned for `expected` over the worst case, so assists stay
          * flat, but never past (1 + GOGC/100) * goal. */
-        int64_t hard = f2i64((1.0 + (double)gc_percent / 100.0) * (double)heap_goal);
+        int64_t hard = hn_f2i64((1.0 + (double)gc_percent / 100.0) * (double)heap_goal);
         int64_t ext = hard;
         if (expected > 0)
-            ext = f2i64((double)(heap_goal - triggered) / (double)expected *
-                        (double)max_work) + triggered;
+            ext = hn_f2i64((double)(heap_goal - triggered) / (double)expected *
+                           (double)max_work) + triggered;
         expected = max_work;
         if (ext > hard)
             ext = hard;
@@ -342,7 +320,7 @@ hn_pacer_revise_out hn_pacer_revise(hn_pacer *p, const hn_pacer_revise_in *in)
     }
     if (live > heap_goal) {
         /* Past even that goal: leave 10 % more runway and plan for the worst. */
-        heap_goal = f2i64((double)heap_goal * HN_PACER_MAX_OVERSHOOT);
+        heap_goal = hn_f2i64((double)heap_goal * HN_PACER_MAX_OVERSHOOT);
         expected = max_work;
         out.hard_goal = true;
     }
@@ -366,12 +344,12 @@ hn_pacer_revise_out hn_pacer_revise(hn_pacer *p, const hn_pacer_revise_in *in)
 
 int64_t hn_pacer_assist_work_for(const hn_pacer *p, int64_t bytes)
 {
-    return f2i64(p->assist_work_per_byte * (double)bytes);
+    return hn_f2i64(p->assist_work_per_byte * (double)bytes);
 }
 
 int64_t hn_pacer_assist_credit(const hn_pacer *p, int64_t work)
 {
-    return 1 + f2i64(p->assist_bytes_per_work * (double)work);
+    return 1 + hn_f2i64(p->assist_bytes_per_work * (double)work);
 }
 
 hn_pacer_assist hn_pacer_assist_plan(const hn_pacer *p, int64_t debt_bytes,
@@ -388,14 +366,14 @@ hn_pacer_assist hn_pacer_assist_plan(const hn_pacer *p, int64_t debt_bytes,
     if (work < HN_PACER_OVER_ASSIST_WORK) {
         /* Small debt: do a whole 64 KiB chunk and bank the extra credit. */
         work = HN_PACER_OVER_ASSIST_WORK;
-        paid = f2i64(p->assist_bytes_per_work * (double)work);
+        paid = hn_f2i64(p->assist_bytes_per_work * (double)work);
     }
     a.owed_work = work;
     a.paid_bytes = paid;
     if (bg_credit > 0) {
         if (bg_credit < work) {
             a.stolen = bg_credit;
-            a.stolen_bytes = 1 + f2i64(p->assist_bytes_per_work * (double)bg_credit);
+            a.stolen_bytes = 1 + hn_f2i64(p->assist_bytes_per_work * (double)bg_credit);
         } else {
             a.stolen = work;
             a.stolen_bytes = paid;

@@ -3,16 +3,7 @@
  */
 #include "gc/scavenge_goal.h"
 
-#include <math.h>
-
-static uint64_t f2u64(double x)
-{
-    if (isnan(x) || x <= 0)
-        return 0;
-    if (x >= 18446744073709551615.0)
-        return UINT64_MAX;
-    return (uint64_t)x;
-}
+#include "gc/fconv.h"
 
 hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in)
 {
@@ -23,8 +14,8 @@ hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in)
      * instead of 0.95, which switches this goal off; later releases compute
      * the intended 95 %, which is what this follows.) */
     if (in->memory_limit >= 0) {
-        uint64_t goal = f2u64((double)in->memory_limit *
-                              (1.0 - HN_SCAVENGE_REDUCE_EXTRA_PERCENT / 100.0));
+        uint64_t goal = hn_f2u64((double)in->memory_limit *
+                                 (1.0 - HN_SCAVENGE_REDUCE_EXTRA_PERCENT / 100.0));
         if (in->mapped_ready > goal)
             g.memory_limit_goal = goal;
     }
@@ -33,7 +24,7 @@ hn_scavenge_goals hn_scavenge_goals_compute(const hn_scavenge_goal_in *in)
     if (in->last_heap_goal == 0)
         return g;
     double ratio = (double)in->heap_goal / (double)in->last_heap_goal;
-    uint64_t goal = f2u64((double)in->last_heap_in_use * ratio);
+    uint64_t goal = hn_f2u64((double)in->last_heap_in_use * ratio);
     /* + 10 %, as an integer division (Go: goal / (1 / (10 / 100.0))). */
     uint64_t extra = goal / (100 / HN_SCAVENGE_RETAIN_EXTRA_PERCENT);
     goal = goal > UINT64_MAX - extra ? UINT64_MAX : goal + extra;

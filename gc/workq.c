@@ -24,17 +24,22 @@ static hn_workchunk_t *full;
 static hn_workchunk_t *empty;
 static size_t nfull, nempty, nmapped;
 
+/* Threads the CHUNKS_PER_MAP chunks of a fresh mapping onto `empty`. pool_lock held. */
+static void add_mapped_locked(char *mem) {
+  for (unsigned i = 0; i < CHUNKS_PER_MAP; i++) {
+    hn_workchunk_t *c = (hn_workchunk_t *)(mem + (size_t)i * HN_WORKQ_CHUNK_BYTES);
+    c->next = empty;
+    empty = c;
+  }
+  nempty += CHUNKS_PER_MAP;
+  nmapped += CHUNKS_PER_MAP;
+}
+
 static hn_workchunk_t *get_empty_locked(void) {
   if (empty == NULL) {
     char *mem = hn_gcmem_map((size_t)CHUNKS_PER_MAP * HN_WORKQ_CHUNK_BYTES);
     if (mem == NULL) hn_gc_fatal("out of memory for the mark stack");
-    for (unsigned i = 0; i < CHUNKS_PER_MAP; i++) {
-      hn_workchunk_t *c = (hn_workchunk_t *)(mem + (size_t)i * HN_WORKQ_CHUNK_BYTES);
-      c->next = empty;
-      empty = c;
-    }
-    nempty += CHUNKS_PER_MAP;
-    nmapped += CHUNKS_PER_MAP;
+    add_mapped_locked(mem);
   }
   hn_workchunk_t *c = empty;
   empty = c->next;
@@ -52,13 +57,7 @@ void hn_workq_reserve(void) {
       /* Faulted in now, not in the first pause, which pushes into fresh chunks: their
        * page faults (about 250 for 1 MiB) were 0.5-0.8 ms of that pause. */
       memset(mem, 0, (size_t)CHUNKS_PER_MAP * HN_WORKQ_CHUNK_BYTES);
-      for (unsigned i = 0; i < CHUNKS_PER_MAP; i++) {
-        hn_workchunk_t *c = (hn_workchunk_t *)(mem + (size_t)i * HN_WORKQ_CHUNK_BYTES);
-        c->next = empty;
-        empty = c;
-      }
-      nempty += CHUNKS_PER_MAP;
-      nmapped += CHUNKS_PER_MAP;
+      add_mapped_locked(mem);
     }
   }
   pthread_mutex_unlock(&pool_lock);

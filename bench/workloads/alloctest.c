@@ -6,7 +6,6 @@
  */
 #include "bench.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -15,7 +14,6 @@
 #define OPS_AT_SCALE_1 6e6
 
 typedef struct worker {
-  pthread_t tid;
   unsigned index;
   size_t slots;
   uint64_t ops;
@@ -61,13 +59,10 @@ int main(int argc, char **argv) {
     ws[t].index = t;
     ws[t].slots = LIVE_TOTAL / a.threads;
     ws[t].ops = ops / a.threads;
-    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
+  hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   uint64_t check = 0;
-  for (unsigned t = 0; t < a.threads; t++) {
-    pthread_join(ws[t].tid, NULL);
-    check += ws[t].check;
-  }
+  for (unsigned t = 0; t < a.threads; t++) check += ws[t].check;
   free(ws);
   hn_bench_result(" threads=%u ops=%llu live=%u check=%llu", a.threads,
                   (unsigned long long)ops, LIVE_TOTAL, (unsigned long long)check);

@@ -17,6 +17,9 @@
 #include <pthread.h>
 #include <stdint.h>
 
+/* The most THREADS a workload accepts. */
+#define HN_BENCH_MAX_THREADS 256
+
 /* Arguments every workload takes: a scale (1.0 is the full run's size; the quick mode
  * passes a few hundredths) and, where the workload uses threads, a thread count. */
 typedef struct hn_bench_args {
@@ -37,6 +40,11 @@ double hn_bench_now(void);
 
 /* Starts a thread running fn(arg); on failure prints "NAME: error: ..." and exits 1. */
 void hn_bench_spawn(pthread_t *tid, void *(*fn)(void *), void *arg);
+
+/* Runs fn on n threads (n <= HN_BENCH_MAX_THREADS), the t-th given args + t * stride
+ * (the t-th of an array of per-thread records), and waits for all of them. Starts
+ * them as hn_bench_spawn does. */
+void hn_bench_run_threads(unsigned n, void *(*fn)(void *), void *args, size_t stride);
 
 /* Seconds since hn_bench_start. */
 double hn_bench_elapsed(void);

@@ -74,8 +74,8 @@ void hn_bench_start(int argc, char **argv, const char *name, unsigned default_th
   if (argc == 3) {
     errno = 0;
     threads = strtoul(argv[2], &end, 10);
-    if (errno != 0 || end == argv[2] || *end != '\0' || threads < 1 || threads > 256 ||
-        default_threads == 0) {
+    if (errno != 0 || end == argv[2] || *end != '\0' || threads < 1 ||
+        threads > HN_BENCH_MAX_THREADS || default_threads == 0) {
       fprintf(stderr, "%s: error: bad thread count '%s'\n", name, argv[2]);
       exit(2);
     }
@@ -206,4 +206,10 @@ void hn_bench_spawn(pthread_t *tid, void *(*fn)(void *), void *arg) {
     fprintf(stderr, "%s: error: pthread_create: %s\n", prog_name, strerror(err));
     exit(1);
   }
+}
+
+void hn_bench_run_threads(unsigned n, void *(*fn)(void *), void *args, size_t stride) {
+  pthread_t tids[HN_BENCH_MAX_THREADS];
+  for (unsigned t = 0; t < n; t++) hn_bench_spawn(&tids[t], fn, (char *)args + t * stride);
+  for (unsigned t = 0; t < n; t++) pthread_join(tids[t], NULL);
 }

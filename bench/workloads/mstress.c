@@ -7,7 +7,6 @@
  */
 #include "bench.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -29,7 +28,6 @@ typedef struct table {
 } table_t;
 
 typedef struct worker {
-  pthread_t tid;
   table_t *table;
   uint64_t check;
 } worker_t;
@@ -79,11 +77,8 @@ int main(int argc, char **argv) {
   if (tables == NULL || ws == NULL) abort();
   for (unsigned t = 0; t < a.threads; t++) tables[t].rng = hn_rng_seed(400 + t);
   for (uint64_t g = 0; g < generations; g++) {
-    for (unsigned t = 0; t < a.threads; t++) {
-      ws[t].table = &tables[(t * 7 + g) % a.threads];
-      hn_bench_spawn(&ws[t].tid, run, &ws[t]);
-    }
-    for (unsigned t = 0; t < a.threads; t++) pthread_join(ws[t].tid, NULL);
+    for (unsigned t = 0; t < a.threads; t++) ws[t].table = &tables[(t * 7 + g) % a.threads];
+    hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   }
   uint64_t check = 0;
   for (unsigned t = 0; t < a.threads; t++) {

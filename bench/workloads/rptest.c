@@ -30,7 +30,6 @@ typedef struct mailbox {
 } mailbox_t;
 
 typedef struct worker {
-  pthread_t tid;
   unsigned index, count;
   uint64_t ops;
   mailbox_t *boxes;
@@ -123,15 +122,11 @@ int main(int argc, char **argv) {
   mailbox_t *boxes = calloc(a.threads, sizeof *boxes);
   if (ws == NULL || boxes == NULL) abort();
   for (unsigned t = 0; t < a.threads; t++) pthread_mutex_init(&boxes[t].lock, NULL);
-  for (unsigned t = 0; t < a.threads; t++) {
+  for (unsigned t = 0; t < a.threads; t++)
     ws[t] = (worker_t){.index = t, .count = a.threads, .ops = ops, .boxes = boxes};
-    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
-  }
+  hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   uint64_t check = 0;
-  for (unsigned t = 0; t < a.threads; t++) {
-    pthread_join(ws[t].tid, NULL);
-    check += ws[t].check;
-  }
+  for (unsigned t = 0; t < a.threads; t++) check += ws[t].check;
   for (unsigned t = 0; t < a.threads; t++) free_list(boxes[t].list);
   free(boxes);
   free(ws);

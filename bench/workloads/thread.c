@@ -7,7 +7,6 @@
  */
 #include "bench.h"
 
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +16,6 @@
 #define OPS_AT_SCALE_1 2e7
 
 typedef struct worker {
-  pthread_t tid;
   unsigned index;
   uint64_t ops;
   uint64_t check;
@@ -60,13 +58,10 @@ int main(int argc, char **argv) {
   for (unsigned t = 0; t < a.threads; t++) {
     ws[t].index = t;
     ws[t].ops = ops;
-    hn_bench_spawn(&ws[t].tid, run, &ws[t]);
   }
+  hn_bench_run_threads(a.threads, run, ws, sizeof *ws);
   uint64_t check = 0;
-  for (unsigned t = 0; t < a.threads; t++) {
-    pthread_join(ws[t].tid, NULL);
-    check += ws[t].check;
-  }
+  for (unsigned t = 0; t < a.threads; t++) check += ws[t].check;
   free(ws);
   hn_bench_result(" threads=%u ops=%llu check=%llu", a.threads,
                   (unsigned long long)ops * a.threads, (unsigned long long)check);

@@ -394,16 +394,24 @@ static void test_cons_mark_with_assists_and_idle(void **state)
     assert_float_equal(p.cons_mark, 1.2, 1e-12);
 }
 
+/* A second cycle that starts late enough for assists: after a first that marked
+ * 100 MiB and scanned 50 MiB, the goal is 200 MiB and marking starts at 180 MiB:
+ * 50 MiB of expected work over 20 MiB of runway = 2.5 units per byte, 0.4 bytes
+ * per unit. Returns the start's inputs, for later revisions. */
+static hn_pacer_revise_in start_assisted_cycle(hn_pacer *p)
+{
+    hn_pacer_init(p, 100, HN_PACER_NO_LIMIT);
+    run_cycle(p, 100 * MiB, 50 * MiB, 0, true);
+    hn_pacer_revise_in in = {.heap_live = 180 * MiB, .heap_scan = 60 * MiB};
+    hn_pacer_start_cycle(p, 0, 4, &in);
+    return in;
+}
+
 static void test_assist_ratio(void **state)
 {
     (void)state;
     hn_pacer p;
-    hn_pacer_init(&p, 100, HN_PACER_NO_LIMIT);
-    run_cycle(&p, 100 * MiB, 50 * MiB, 0, true);
-    /* goal 200 MiB, start at 180 MiB: 50 MiB of expected work over 20 MiB
-     * of runway = 2.5 units per byte, 0.4 bytes per unit. */
-    hn_pacer_revise_in in = {.heap_live = 180 * MiB, .heap_scan = 60 * MiB};
-    hn_pacer_start_cycle(&p, 0, 4, &in);
+    hn_pacer_revise_in in = start_assisted_cycle(&p);
     assert_float_equal(p.assist_work_per_byte, 2.5, 0);
     assert_float_equal(p.assist_bytes_per_work, 0.4, 0);
 
@@ -450,10 +458,7 @@ static void test_assist_chunks(void **state)
 {
     (void)state;
     hn_pacer p;
-    hn_pacer_init(&p, 100, HN_PACER_NO_LIMIT);
-    run_cycle(&p, 100 * MiB, 50 * MiB, 0, true);
-    hn_pacer_revise_in in = {.heap_live = 180 * MiB, .heap_scan = 60 * MiB};
-    hn_pacer_start_cycle(&p, 0, 4, &in);
+    start_assisted_cycle(&p);
     /* 2.5 units of work per byte, 0.4 bytes per unit. */
     assert_int_equal(hn_pacer_assist_work_for(&p, 1000), 2500);
     assert_int_equal(hn_pacer_assist_credit(&p, 1000), 401);

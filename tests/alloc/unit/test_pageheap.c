@@ -33,6 +33,18 @@ static hn_pageheap_stats_t stats(void) {
   return s;
 }
 
+/* Options under which only the caps release anything at a free: no floor, and a run
+ * stays young for a minute; nothing is free resident to begin with. Returns the
+ * options to restore. */
+static hn_options_t release_by_caps(void) {
+  hn_options_t saved = hn_opt;
+  hn_pageheap_release_all();
+  hn_opt.retain_percent = 0;
+  hn_opt.retain_min = 0;
+  hn_opt.decay_ms = 60000;
+  return saved;
+}
+
 static void test_coalesce(void **state) {
   (void)state;
   hn_span_t *a = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE);
@@ -126,11 +138,8 @@ static void test_release_and_zero(void **state) {
  * goes, largest first, down to half the cap. */
 static void test_release_by_age(void **state) {
   (void)state;
-  hn_options_t saved = hn_opt;
-  hn_pageheap_release_all();
-  hn_opt.retain_percent = 0;
+  hn_options_t saved = release_by_caps();
   hn_opt.retain_min = 16 * PG;
-  hn_opt.decay_ms = 60000;
   hn_span_t *a = hn_pageheap_alloc(24, 1, HN_SPAN_LARGE);
   hn_span_t *sep1 = hn_pageheap_alloc(1, 1, HN_SPAN_LARGE); /* keep runs apart */
   hn_span_t *c = hn_pageheap_alloc(2, 1, HN_SPAN_LARGE);
@@ -174,11 +183,7 @@ static void test_release_by_age(void **state) {
  * a churning heap keeps its pages. */
 static void test_churn_keeps_pages(void **state) {
   (void)state;
-  hn_options_t saved = hn_opt;
-  hn_pageheap_release_all();
-  hn_opt.retain_percent = 0;
-  hn_opt.retain_min = 0;
-  hn_opt.decay_ms = 60000;
+  hn_options_t saved = release_by_caps();
   hn_pageheap_stats_t before = stats();
   for (int i = 0; i < 1000; i++) {
     hn_span_t *s = hn_pageheap_alloc((uintptr_t)(1 + i % 7), 1, HN_SPAN_LARGE);
@@ -198,11 +203,7 @@ static void test_churn_keeps_pages(void **state) {
  * max(64 MiB, in use) gives them back at once: 2 x 5000 pages freed leave at most 64 MiB. */
 static void test_big_runs_released(void **state) {
   (void)state;
-  hn_options_t saved = hn_opt;
-  hn_pageheap_release_all();
-  hn_opt.retain_percent = 0;
-  hn_opt.retain_min = 0;
-  hn_opt.decay_ms = 60000;
+  hn_options_t saved = release_by_caps();
   hn_span_t *x = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
   hn_span_t *y = hn_pageheap_alloc(5000, 1, HN_SPAN_LARGE);
   assert_non_null(x);

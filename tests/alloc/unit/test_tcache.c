@@ -18,6 +18,13 @@
 #include "alloc/tcache.h"
 #include "heron/heron.h"
 
+/* Runs fn on a thread of its own and waits for it to end. */
+static void run_thread(void *(*fn)(void *)) {
+  pthread_t t;
+  pthread_create(&t, NULL, fn, NULL);
+  pthread_join(t, NULL);
+}
+
 static void test_lifo_reuse(void **state) {
   (void)state;
   void *p = heron_malloc(100);
@@ -118,9 +125,7 @@ static void test_thread_exit_returns_cache(void **state) {
   heron_stats_t before, after;
   hn_tcache_flush();
   heron_stats_get(&before);
-  pthread_t t;
-  pthread_create(&t, NULL, short_thread, NULL);
-  pthread_join(t, NULL);
+  run_thread(short_thread);
   heron_stats_get(&after);
   assert_int_equal(after.threads, before.threads);
   assert_int_equal(after.thread_caches, before.thread_caches);
@@ -133,11 +138,8 @@ static void test_thread_churn(void **state) {
   (void)state;
   heron_stats_t first, last;
   for (int round = 0; round < 2; round++) {
-    for (int i = 0; i < 500; i++) {
-      pthread_t t;
-      pthread_create(&t, NULL, short_thread, NULL);
-      pthread_join(t, NULL);
-    }
+    for (int i = 0; i < 500; i++)
+      run_thread(short_thread);
     heron_stats_get(round ? &last : &first);
   }
   /* The second 500 threads found everything the first 500 left behind. */
@@ -173,9 +175,7 @@ static void test_freed_neighbour_not_reused(void **state) {
   held[0] = heron_malloc(8);
   held[1] = heron_malloc(8);
   assert_true((uintptr_t)held[0] / 64 == (uintptr_t)held[1] / 64);
-  pthread_t t;
-  pthread_create(&t, NULL, free_then_malloc, NULL);
-  pthread_join(t, NULL);
+  run_thread(free_then_malloc);
   heron_free(held[1]);
 }
 
@@ -207,9 +207,7 @@ static void test_free_only_thread(void **state) {
     assert_non_null(consumed[i] = heron_malloc(144));
   heron_stats_t before, after;
   heron_stats_get(&before);
-  pthread_t t;
-  pthread_create(&t, NULL, free_only, NULL);
-  pthread_join(t, NULL);
+  run_thread(free_only);
   heron_stats_get(&after);
   /* All of it back in the central lists: nothing stranded in the dead thread's TLS. */
   assert_int_equal(after.thread_caches, before.thread_caches);
