@@ -15,10 +15,9 @@
  *    thread's, not the scavenger's) and the span pages in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * bytes scanned + mark_ns_per_object * objects
- *               + mark_ns_per_object_doubling * objects * log2(bytes scanned / 1 MiB)
  *    by non-negative least squares, then again without the cycles four times the
  *    median residual off (a neighbour's process took the CPU); a coefficient the data
- *    would make negative is 0 and the others refitted (a negative cost is noise).
+ *    would make negative is 0 and the other refitted (a negative cost is noise).
  *      pause_ns = the mean over the cycles of the two pauses together, without the
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
@@ -27,7 +26,7 @@
  *    adds):
  *      sweeper CPU = sweep_ns_per_span * span pages.
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
- *    (costmodel.h, version 3), unless --dry-run.
+ *    (costmodel.h, version 2), unless --dry-run.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -106,15 +105,9 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
- * INFINITY when the system is singular. The columns: bytes scanned, objects, objects
- * times the heap's doublings over 1 MiB. */
-#define NCOEF 3
+ * INFINITY when the system is singular. The columns: bytes scanned, objects. */
+#define NCOEF 2
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
-static double doublings(double heap_bytes)
-{
-    return heap_bytes > HN_COST_BASE_HEAP ? log2(heap_bytes / HN_COST_BASE_HEAP) : 0;
-}
-
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
     int idx[NCOEF], k = 0;
@@ -242,7 +235,7 @@ int hn_cmd_calibrate(int argc, char **argv)
         return 1;
     }
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
-    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], objdbl[NRUNS], mark[NRUNS];
+    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
     /* Per cycle of the kept runs: bytes scanned, objects; the mark CPU; the pauses. */
     static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
@@ -277,19 +270,17 @@ int hn_cmd_calibrate(int argc, char **argv)
                 /* The faster run's cycles replace the slower one's: interference only
                  * ever adds CPU time. */
                 mark[n] = 0;
-                cycles[n] = scanned[n] = objects[n] = objdbl[n] = pause_sum[n] = 0;
+                cycles[n] = scanned[n] = objects[n] = pause_sum[n] = 0;
                 ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
                     sx[0][ns] = cy->scanned;
                     sx[1][ns] = cy->objects;
-                    sx[2][ns] = cy->objects * doublings(cy->scanned);
                     sy[ns] = cy->mark_cpu_ns;
                     sp[ns] = cy->pause_ns;
                     cycles[n]++;
                     scanned[n] += cy->scanned;
                     objects[n] += cy->objects;
-                    objdbl[n] += sx[2][ns];
                     mark[n] += cy->mark_cpu_ns;
                     pause_sum[n] += cy->pause_ns;
                 }
@@ -361,7 +352,6 @@ int hn_cmd_calibrate(int argc, char **argv)
     }
     cost.mark_ns_per_byte = coef[0];
     cost.mark_ns_per_object = coef[1];
-    cost.mark_ns_per_object_doubling = coef[2];
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -373,7 +363,7 @@ int hn_cmd_calibrate(int argc, char **argv)
            "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms", "fit ms",
            "sweep ms", "fit ms");
     for (size_t i = 0; i < n; i++) {
-        double fm = coef[0] * scanned[i] + coef[1] * objects[i] + coef[2] * objdbl[i];
+        double fm = coef[0] * scanned[i] + coef[1] * objects[i];
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
@@ -381,10 +371,9 @@ int hn_cmd_calibrate(int argc, char **argv)
                pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6);
     }
     printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_object %.2f, "
-           "mark_ns_per_object_doubling %.2f, sweep_ns_per_span %.2f (per-cycle mark fit "
-           "R^2 %.3f)\n",
+           "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
            cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_object,
-           cost.mark_ns_per_object_doubling, cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
+           cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;
     char host[256] = "";

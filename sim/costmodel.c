@@ -4,19 +4,18 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 3
+ *   version 2
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.912
- *   mark_ns_per_object 60.5
- *   mark_ns_per_object_doubling 6.1
+ *   mark_ns_per_object 80.5
  *   sweep_ns_per_span 148.2
  *
  * `version` comes first and must be HN_COST_FILE_VERSION: the constants' meaning
  * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
- * collector's pauses; version 2 to the concurrent collector's marking CPU; version 3
- * added the per-object cost's growth with the heap), and a file of another version is
- * refused with a message saying to calibrate again. Every name must be known and
- * every value a finite non-negative number; all five must be present. A file that breaks these rules is an error, not silently ignored: a user
+ * collector's pauses; version 2 to the concurrent collector's marking CPU), and a file
+ * of another version is refused with a message saying to calibrate again. Every name
+ * must be known and every value a finite non-negative number; all four must be
+ * present. A file that breaks these rules is an error, not silently ignored: a user
  * who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
@@ -34,7 +33,6 @@ void hn_cost_defaults(hn_cost *c)
     c->pause_ns = HN_COST_DEFAULT_PAUSE_NS;
     c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
     c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
-    c->mark_ns_per_object_doubling = HN_COST_DEFAULT_MARK_NS_PER_OBJECT_DOUBLING;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
 }
@@ -117,9 +115,6 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         } else if (strcmp(name, "mark_ns_per_object") == 0) {
             n.mark_ns_per_object = v;
             seen |= 8;
-        } else if (strcmp(name, "mark_ns_per_object_doubling") == 0) {
-            n.mark_ns_per_object_doubling = v;
-            seen |= 16;
         } else {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
             rc = -1;
@@ -131,9 +126,9 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         snprintf(err, HN_COST_ERR_LEN, "%s: empty: no version line", path);
         rc = -1;
     }
-    if (rc == 1 && seen != 31) {
+    if (rc == 1 && seen != 15) {
         snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
-                 "mark_ns_per_object, mark_ns_per_object_doubling and sweep_ns_per_span", path);
+                 "mark_ns_per_object and sweep_ns_per_span", path);
         rc = -1;
     }
     if (rc == 1) {
@@ -171,10 +166,9 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
         return -1;
     }
     fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
-               "mark_ns_per_object %.2f\nmark_ns_per_object_doubling %.2f\n"
-               "sweep_ns_per_span %.2f\n",
+               "mark_ns_per_object %.2f\nsweep_ns_per_span %.2f\n",
             comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
-            c->mark_ns_per_object_doubling, c->sweep_ns_per_span);
+            c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

@@ -5,18 +5,12 @@
  *                                                (stopping and restarting the world,
  *                                                roots, barrier buffers), wall time
  *               + mark_ns_per_byte * bytes       marking, by the background worker and
- *               + ns_per_object(H) * objects     assists: every byte held when the mark
+ *               + mark_ns_per_object * objects   assists: every byte held when the mark
  *                                                began is scanned, every object found,
  *                                                its mark bit set, queued and popped
  *               + sweep_ns_per_span * spans      sweeping: every span in use is visited
  * (Measured on heron's collector, the per-object term dominates for objects under a
  * few hundred bytes; a per-byte cost alone made small-object heaps 5x too cheap.)
- *   ns_per_object(H) = mark_ns_per_object
- *                    + mark_ns_per_object_doubling * log2(H / 1 MiB)   (H > 1 MiB)
- * where H is the heap the mark scans: an object costs more to reach as the heap
- * outgrows the caches and the TLB. Fitted with a constant per-object cost, 4 MiB heaps
- * came out 24 % too dear and 48 MiB ones too cheap (calibrations of 2026-12-05: 78,
- * 90 and 102 ns an object at 4, 16 and 48 MiB of 64-byte objects).
  * `gcsim calibrate` measures the four constants on this machine by running the real
  * collector (gc/) on generated heaps and fitting them; the result is saved in
  * $XDG_CONFIG_HOME/heron/gcsim-calibration (or ~/.config/heron/...), format version
@@ -26,14 +20,12 @@
 #ifndef HN_SIM_COSTMODEL_H
 #define HN_SIM_COSTMODEL_H
 
-#include <math.h>
 #include <stddef.h>
 
 typedef struct hn_cost {
     double pause_ns;          /* fixed CPU of one cycle's two pauses together */
     double mark_ns_per_byte;  /* CPU per byte marked */
-    double mark_ns_per_object; /* CPU per object marked, in a heap of 1 MiB or less */
-    double mark_ns_per_object_doubling; /* added to it per doubling of the heap */
+    double mark_ns_per_object; /* CPU per object marked */
     double sweep_ns_per_span; /* CPU per span swept */
     char source[256];         /* "defaults" or the file it came from */
 } hn_cost;
@@ -50,18 +42,7 @@ typedef struct hn_cost {
 #define HN_COST_DEFAULT_PAUSE_NS 170000.0
 #define HN_COST_DEFAULT_MARK_NS_PER_BYTE 0.26
 #define HN_COST_DEFAULT_MARK_NS_PER_OBJECT 79.0
-#define HN_COST_DEFAULT_MARK_NS_PER_OBJECT_DOUBLING 0.0
 #define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 217.0
-
-/* The heap size from which mark_ns_per_object_doubling counts. */
-#define HN_COST_BASE_HEAP (1024.0 * 1024.0)
-
-/* CPU to mark one object of a heap of heap_bytes. */
-static inline double hn_cost_ns_per_object(const hn_cost *c, double heap_bytes)
-{
-    double doublings = heap_bytes > HN_COST_BASE_HEAP ? log2(heap_bytes / HN_COST_BASE_HEAP) : 0;
-    return c->mark_ns_per_object + c->mark_ns_per_object_doubling * doublings;
-}
 
 void hn_cost_defaults(hn_cost *c);
 /* Path of the calibration file into buf; -1 when neither XDG_CONFIG_HOME nor HOME is
@@ -70,10 +51,10 @@ int hn_cost_path(char *buf, size_t len);
 /* Loads the calibration file if there is one: 1 loaded, 0 no file (defaults kept),
  * -1 the file is malformed (message in err, HN_COST_ERR_LEN bytes). */
 #define HN_COST_ERR_LEN 512
-/* The calibration file's format: 3 since the per-object cost grows with the heap
- * (mark_ns_per_object_doubling); 2 had a constant per-object cost; version 1 (no
- * version line) held a stop-the-world collector's pause fit. */
-#define HN_COST_FILE_VERSION 3
+/* The calibration file's format: 2 since the constants are fitted to the concurrent
+ * collector (marking CPU per byte and object, pause wall time per cycle); version 1
+ * (no version line) held a stop-the-world collector's pause fit. */
+#define HN_COST_FILE_VERSION 2
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */
 int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err);

@@ -13,9 +13,8 @@
  *      freed so far is "condemned": this mark will not reach it.
  *   3. Mark: the objects the program still holds are the scan work. Background
  *      workers scan at the pacer's worker plan (25 % of the processors) for
- *      mark_ns_per_byte per byte plus the per-object cost at this heap's size
- *      (costmodel.h) per object held (an effective cost per byte of this mark's
- *      work); an allocating thread that runs
+ *      mark_ns_per_byte per byte plus mark_ns_per_object per object held (an
+ *      effective cost per byte of this mark's work); an allocating thread that runs
  *      out of credit asks the pacer's assist plan what it owes and scans it itself,
  *      which stretches the program's time line. Objects freed during the mark were
  *      reachable when it began (the snapshot barrier) and objects allocated during it
@@ -199,8 +198,8 @@ static void start_cycle(hn_sim *s)
      * at this mark's mean object size. */
     s->mark_ns_per_byte = s->cfg.cost.mark_ns_per_byte;
     if (s->live_bytes > 0)
-        s->mark_ns_per_byte += hn_cost_ns_per_object(&s->cfg.cost, (double)s->live_bytes) *
-                               (double)s->objects.count / (double)s->live_bytes;
+        s->mark_ns_per_byte += s->cfg.cost.mark_ns_per_object * (double)s->objects.count /
+                               (double)s->live_bytes;
     s->scan_done = 0;
     s->alloc_credit = 0;
     s->assist_ns_cycle = 0;

@@ -5,7 +5,6 @@
  * the limit while the live heap fits; the CPU limiter caps GC CPU near 50 % when it
  * does not fit).
  */
-#include <math.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,12 +40,9 @@ static hn_summary run(const struct fifo *f, int32_t gogc, int64_t limit, int32_t
     cfg.memory_limit = limit;
     cfg.procs = procs;
     hn_cost_defaults(&cfg.cost);
-    cfg.cost.mark_ns_per_byte =
-        (cfg.cost.mark_ns_per_byte +
-         hn_cost_ns_per_object(&cfg.cost, (double)f->size * (double)f->nlive) / (double)f->size) *
-        mark_scale;
+    cfg.cost.mark_ns_per_byte = (cfg.cost.mark_ns_per_byte +
+                                 cfg.cost.mark_ns_per_object / (double)f->size) * mark_scale;
     cfg.cost.mark_ns_per_object = 0;
-    cfg.cost.mark_ns_per_object_doubling = 0;
     hn_sim sim;
     assert_int_equal(hn_sim_init(&sim, &cfg), 0);
     hn_trace_event ev = {0};
@@ -233,22 +229,6 @@ static void test_garbage_waits_for_the_sweep_after_next_mark(void **state)
     hn_sim_destroy(&sim);
 }
 
-/* The per-object marking cost: the base up to 1 MiB, one `doubling` more per doubling
- * of the heap beyond. */
-static void test_cost_per_object_grows_with_heap(void **state)
-{
-    (void)state;
-    hn_cost c = {0};
-    c.mark_ns_per_object = 40;
-    c.mark_ns_per_object_doubling = 5;
-    const double mib = 1024.0 * 1024.0;
-    assert_true(hn_cost_ns_per_object(&c, 0) == 40);
-    assert_true(hn_cost_ns_per_object(&c, 0.5 * mib) == 40);
-    assert_true(hn_cost_ns_per_object(&c, mib) == 40);
-    assert_true(fabs(hn_cost_ns_per_object(&c, 4 * mib) - 50) < 1e-9);
-    assert_true(fabs(hn_cost_ns_per_object(&c, 64 * mib) - 70) < 1e-9);
-}
-
 static void test_model_heap_spans(void **state)
 {
     (void)state;
@@ -276,7 +256,6 @@ static void test_model_heap_spans(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_cost_per_object_grows_with_heap),
         cmocka_unit_test(test_model_heap_spans),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
