@@ -31,6 +31,7 @@
 #include "gc/gcmap.h"
 #include "gc/gcmem.h"
 #include "gc/gctcache.h"
+#include "gc/threads.h"
 
 hn_heap_t hn_heap = {.lock = PTHREAD_MUTEX_INITIALIZER, .sweepgen = 4,
                      .trigger = HN_HEAP_MIN_TRIGGER};
@@ -187,7 +188,7 @@ static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
 static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
   if (size > ((size_t)1 << 40)) return NULL;
-  hn_gc_lock(&hn_heap.lock);
+  hn_threads_lock_at_safepoint(&hn_heap.lock);
   hn_gcspan_t *s = span_new_locked(0, scan, npages);
   if (s == NULL) {
     pthread_mutex_unlock(&hn_heap.lock);
@@ -217,7 +218,7 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   if (size > HN_MAX_SMALL) return alloc_large(size, scan, desc);
   unsigned cl = hn_size_class(size);
   hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
-  hn_gc_lock(&hn_heap.lock);
+  hn_threads_lock_at_safepoint(&hn_heap.lock);
   hn_gcspan_t *s = c->cur;
   uint32_t idx = s != NULL ? next_free(s) : 0;
   if (s == NULL || idx == s->nelems) {
@@ -354,7 +355,7 @@ void *hn_gctcache_refill(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t d
   }
   hn_gctcache_class_t *tc = &(*tcp)->cls[cl * HN_SCAN_KINDS + (unsigned)scan];
   hn_gcclass_t *c = &hn_heap.cls[cl * HN_SCAN_KINDS + (unsigned)scan];
-  hn_gc_lock(&hn_heap.lock);
+  hn_threads_lock_at_safepoint(&hn_heap.lock);
   uint32_t esize = hn_class_size[cl];
   uint32_t got = 0;
   while (got < HN_GCTCACHE_N) {

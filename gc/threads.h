@@ -72,6 +72,12 @@ void hn_threads_detach(void);
  * the collector scans its stack without stopping it (bdwgc's GC_do_blocking). */
 void hn_threads_blocking_begin(void);
 void hn_threads_blocking_end(void);
+/* Take the heap lock (or another lock the collector holds across a stop) for an
+ * allocating thread: if it is taken, wait in a blocking region, so a collector that
+ * holds it and stops the world counts this thread as stopped without signalling it
+ * (a safepoint at the lock). Needs the caller to hold no GC object only in
+ * registers it does not reach from its stack, as heron_gc_blocking_begin. */
+void hn_threads_lock_at_safepoint(pthread_mutex_t *m);
 /* The calling thread's record, or NULL if it is not attached. */
 hn_gcthread_t *hn_threads_self(void);
 uint64_t hn_threads_count(void);

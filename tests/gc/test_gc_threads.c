@@ -5,7 +5,8 @@
  *   - a thread blocked in read() on a pipe is stopped and resumed (its read restarts
  *     and gets its data), and the object only its stack holds survives;
  *   - a thread spinning in a loop that never calls the library is stopped too;
- *   - a thread that exits while attached is detached by heron.
+ *   - a thread that exits while attached is detached by heron;
+ *   - a thread waiting for the heap lock counts as stopped without being signalled.
  */
 #include <errno.h>
 #include <setjmp.h>
@@ -19,6 +20,9 @@
 
 #include <cmocka.h>
 
+#include "gc/heap.h"
+#include "gc/lock.h"
+#include "gc/threads.h"
 #include "gc_test_util.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -230,6 +234,49 @@ static void test_exit_attached(void **state) {
   assert_int_equal(b.cycles - a.cycles, 1);
 }
 
+/* ---- a thread waiting for the heap lock ---- */
+
+static hn_gcthread_t *waiter_rec;
+static int waiter_got_lock;
+
+static void *lock_waiter(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  __atomic_store_n(&waiter_rec, hn_threads_self(), __ATOMIC_RELEASE);
+  hn_threads_lock_at_safepoint(&hn_heap.lock);
+  __atomic_store_n(&waiter_got_lock, 1, __ATOMIC_RELEASE);
+  pthread_mutex_unlock(&hn_heap.lock);
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+/* The collector stops the world holding the heap lock, so a thread waiting for that
+ * lock is where a stop would leave it: it waits in a blocking region, and a stop
+ * counts it as stopped without signalling it (a signal had to wake it and wait for it
+ * to be scheduled: up to 16 ms of a pause on a busy machine). */
+static void test_heap_lock_waiter_not_signalled(void **state) {
+  (void)state;
+  hn_gc_lock(&hn_heap.lock); /* no collection can start a pause while we hold it */
+  pthread_t t;
+  pthread_create(&t, NULL, lock_waiter, NULL);
+  hn_gcthread_t *w;
+  while ((w = __atomic_load_n(&waiter_rec, __ATOMIC_ACQUIRE)) == NULL ||
+         !__atomic_load_n(&w->blocking, __ATOMIC_ACQUIRE)) {
+    struct timespec ts = {0, 100000};
+    nanosleep(&ts, NULL);
+  }
+  hn_threads_stop_world();
+  int skipped = w->resume_skip;
+  hn_threads_start_world();
+  assert_true(skipped);
+  assert_false(__atomic_load_n(&waiter_got_lock, __ATOMIC_ACQUIRE));
+  pthread_mutex_unlock(&hn_heap.lock);
+  heron_gc_blocking_begin();
+  pthread_join(t, NULL);
+  heron_gc_blocking_end();
+  assert_true(waiter_got_lock);
+}
+
 static void alarm_handler(int sig) {
   (void)sig;
   static const char msg[] = "test_gc_threads: a collection hung\n";
@@ -254,6 +301,7 @@ int main(void) {
       cmocka_unit_test(test_spinning_thread),
 #endif
       cmocka_unit_test(test_exit_attached),
+      cmocka_unit_test(test_heap_lock_waiter_not_signalled),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
