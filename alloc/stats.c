@@ -62,7 +62,18 @@ static void take_snapshot(snapshot_t *snap) {
     allocs += ts.nalloc[cl];
   }
   int64_t in_use = (int64_t)ph.in_use - tc_bytes - central_bytes;
-  s->in_use = in_use > 0 ? (uint64_t)in_use : 0;
+  if (in_use < 0) {
+    /* Threads moved batches between their caches and the central lists while the
+     * snapshot read the one and then the other, so the caches were counted twice. Take
+     * the excess from the cache figures, so that the parts still add up to what is
+     * mapped (one snapshot in several thousand while four threads churn). */
+    int64_t excess = -in_use;
+    int64_t from_central = excess < central_bytes ? excess : central_bytes;
+    central_bytes -= from_central;
+    tc_bytes -= excess - from_central;
+    in_use = 0;
+  }
+  s->in_use = (uint64_t)in_use;
   s->thread_caches = (uint64_t)tc_bytes;
   s->central_lists = (uint64_t)central_bytes;
   s->free_resident = ph.free_resident;
