@@ -310,9 +310,13 @@ hn_pacer_revise_out hn_pacer_revise(hn_pacer *p, const hn_pacer_revise_in *in)
          * flat, but never past (1 + GOGC/100) * goal. */
         int64_t hard = hn_f2i64((1.0 + (double)gc_percent / 100.0) * (double)heap_goal);
         int64_t ext = hard;
-        if (expected > 0)
-            ext = hn_f2i64((double)(heap_goal - triggered) / (double)expected *
-                           (double)max_work) + triggered;
+        if (expected > 0) {
+            /* Saturated, where Go's int64 would wrap: with GOGC=off the goal is
+             * near INT64_MAX and the stretched runway overflows. */
+            int64_t runway = hn_f2i64((double)(heap_goal - triggered) / (double)expected *
+                                      (double)max_work);
+            ext = runway > INT64_MAX - triggered ? INT64_MAX : runway + triggered;
+        }
         expected = max_work;
         if (ext > hard)
             ext = hard;

@@ -385,9 +385,12 @@ static void test_trigger(void **state) {
   size_t total = 64u << 20;
   gct_on_thread(churn, &total);
   heron_gc_stats_get(&b);
-  /* live heap is tiny: the 4 MiB minimum paces it, so 64 MiB makes ~16 cycles */
+  /* live heap is tiny: the 4 MiB minimum paces it, so 64 MiB makes ~16 cycles. The
+   * trigger is never below ~0.7 of the way to the goal (pacer.h: 45/64), so at most
+   * 64 / (0.7 * 4) = 23 cycles; a slow mark (a sanitizer build on a loaded machine)
+   * moves the count toward that bound (the old bound, 20, was passed once). */
   assert_true(b.cycles - a.cycles >= 10);
-  assert_true(b.cycles - a.cycles <= 20);
+  assert_true(b.cycles - a.cycles <= 23);
   assert_true(b.heap_spans < (16u << 20));
   assert_int_equal(heron_gc_set_gogc(-1), 100);
   heron_gc_stats_get(&a);
