@@ -133,6 +133,16 @@ static void outbox_give(hn_tcache_t *tc, unsigned cl) {
   hn_central_give(cl, head, n);
 }
 
+/* Put p in class cl's outbox; a full batch goes on to the central list. */
+static void outbox_push(hn_tcache_t *tc, unsigned cl, void *p) {
+  hn_tclist_t *l = &tc->list[cl];
+  *(void **)p = tc->outbox[cl];
+  tc->outbox[cl] = p;
+  HN_STORE_RELAXED(l->nout, l->nout + 1);
+  if (l->nout == hn_class_batch[cl])
+    outbox_give(tc, cl);
+}
+
 static void flush_cache(hn_tcache_t *tc) {
   for (unsigned cl = 1; cl < HN_NCLASSES; cl++) {
     hn_tclist_t *l = &tc->list[cl];
@@ -332,11 +342,7 @@ void hn_free_slow(void *p) {
       continue;
     case HN_TC_ACTIVE:
       if (l->max == 0) {
-        *(void **)p = hn_tc.outbox[cl];
-        hn_tc.outbox[cl] = p;
-        HN_STORE_RELAXED(l->nout, l->nout + 1);
-        if (l->nout == hn_class_batch[cl])
-          outbox_give(&hn_tc, cl);
+        outbox_push(&hn_tc, cl, p);
         break;
       }
       *(void **)p = l->head;
@@ -373,14 +379,9 @@ void hn_free_miss(void *p, hn_tclist_t *l) {
     hn_free_slow(p);
     return;
   }
-  *(void **)p = hn_tc.outbox[cl];
-  hn_tc.outbox[cl] = p;
-  HN_STORE_RELAXED(l->nout, l->nout + 1);
-  if (l->nout == hn_class_batch[cl]) {
-    int saved = errno;
-    outbox_give(&hn_tc, cl);
-    errno = saved;
-  }
+  int saved = errno; /* the central list may take a lock that sleeps */
+  outbox_push(&hn_tc, cl, p);
+  errno = saved;
 }
 
 void hn_threads_sum_locked(hn_thread_sums_t *o) {

@@ -26,7 +26,6 @@
  * it, waits for work or for the end of marking.
  */
 #include <string.h>
-#include <time.h>
 
 #include "gc/barrier.h"
 #include "gc/lock.h"
@@ -91,12 +90,6 @@ void heron_gc_write_barrier_slow(void *old) {
   if (n + 1 == HN_WB_BUF_N) flush_full(t);
 }
 
-static int64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* Scan work an assist does between looks at a pending stop: a stop waits for about
  * this much scanning (tens of microseconds) rather than a whole assist, which at 1 GiB
  * live took up to 15 ms with the machine loaded and was the tail of pause 2. */
@@ -151,7 +144,7 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
   /* CPU time, not wall time: under load an assist's wall time includes preemption,
    * and the limiter, counting that as GC CPU, turned assists off and let the heap
    * pass its goal. Two system calls per assist of at least 64 KiB of scanning. */
-  int64_t t0 = thread_cpu_ns();
+  int64_t t0 = hn_pace_thread_cpu_ns();
   hn_marker_t m;
   memset(&m, 0, sizeof m);
   uint64_t done = 0;
@@ -162,7 +155,7 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
     if (d < step || hn_threads_stop_pending(t)) break;
   }
   hn_marker_publish(&m);
-  int64_t t1 = thread_cpu_ns();
+  int64_t t1 = hn_pace_thread_cpu_ns();
   __atomic_fetch_sub(&hn_assists_active, 1, __ATOMIC_ACQ_REL);
   hn_threads_nosuspend_end(t);
   hn_pace_note_assist(t1 - t0);

@@ -80,12 +80,6 @@ hn_gc_counters_t hn_gc_counters;
 
 static uint64_t now_ns(void) { return (uint64_t)hn_pace_now_ns(); }
 
-static int64_t thread_cpu_ns(void) {
-  struct timespec ts;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 static void mark_range_cb(uintptr_t lo, uintptr_t hi, void *arg) {
   hn_mark_range(arg, lo, hi);
 }
@@ -169,7 +163,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
   double util = plan.dedicated + plan.fractional * hn_pace_procs();
   if (util > 1) util = 1; /* one worker thread */
   if (util <= 0) util = HN_PACER_BG_UTILIZATION;
-  int64_t cpu0 = thread_cpu_ns();
+  int64_t cpu0 = hn_pace_thread_cpu_ns();
   int64_t wall0 = hn_pace_now_ns();
   for (;;) {
     hn_marker_t m;
@@ -202,7 +196,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
        * deficit beyond two slices is forgiven, so a worker starved by the scheduler
        * does not then take a whole processor to catch up. */
       int64_t now = hn_pace_now_ns();
-      int64_t due = wall0 + (int64_t)((double)(thread_cpu_ns() - cpu0) / util);
+      int64_t due = wall0 + (int64_t)((double)(hn_pace_thread_cpu_ns() - cpu0) / util);
       if (now - due > 2 * WORKER_SLICE_NS) wall0 += now - due - 2 * WORKER_SLICE_NS;
       if (due > now) {
         struct timespec ts = {due / 1000000000, due % 1000000000};
@@ -211,7 +205,7 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
       }
     }
   }
-  c->background_ns = thread_cpu_ns() - cpu0;
+  c->background_ns = hn_pace_thread_cpu_ns() - cpu0;
 }
 
 /* Step 3, with the heap lock held. */

@@ -145,3 +145,18 @@ size_t hn_gctrace_format(char *buf, size_t cap, const hn_gctrace_cycle *c)
         buf[o.len < cap ? o.len : cap - 1] = '\0';
     return o.len;
 }
+
+size_t hn_gctrace_format_pauses(char *buf, size_t cap, uint64_t num, const int64_t parts[6])
+{
+    out o = {buf, cap, 0};
+    put_str(&o, "gc ");
+    put_u64(&o, num);
+    put_str(&o, " pauses: ");
+    for (int i = 0; i < 6; i++) {
+        put_ms(&o, parts[i]);
+        put_str(&o, i == 2 ? " ms, " : i == 5 ? " ms (stop+work+restart)" : "+");
+    }
+    if (cap > 0)
+        buf[o.len < cap ? o.len : cap - 1] = '\0';
+    return o.len;
+}

@@ -58,6 +58,13 @@ typedef struct hn_gctrace_cycle {
  * cap means it was cut short. Negative times print as 0. */
 size_t hn_gctrace_format(char *buf, size_t cap, const hn_gctrace_cycle *c);
 
+/* HERON_GCTRACE=2's second line for cycle num (no trailing newline), each pause's
+ * parts: stop (signals sent until every thread stopped), work, restart; parts is
+ * {stop1, work1, restart1, stop2, work2, restart2} in ns. E.g. "gc 7 pauses:
+ * 0.002+0.009+0.006 ms, 0.041+0.003+0.012 ms (stop+work+restart)". Same buffer rules
+ * as hn_gctrace_format. */
+size_t hn_gctrace_format_pauses(char *buf, size_t cap, uint64_t num, const int64_t parts[6]);
+
 /* Go's fmtNSAsMS for one duration: the "5.3" of "5.3 ms". buf needs 24 bytes.
  * Returns the length written (NUL-terminated). */
 size_t hn_gctrace_ms(char *buf, uint64_t ns);

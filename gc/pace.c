@@ -49,11 +49,15 @@ static uint64_t st_scav_base; /* the page heap's released_total at start */
 static int64_t pending_assist_ns; /* assists since the last limiter update, atomic */
 static uint64_t assist_at_mark_start; /* st_assist_ns when marking began (pace_lock) */
 
-int64_t hn_pace_now_ns(void) {
+static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
-  clock_gettime(CLOCK_MONOTONIC, &ts);
+  clock_gettime(id, &ts);
   return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
+
+int64_t hn_pace_now_ns(void) { return clock_ns(CLOCK_MONOTONIC); }
+
+int64_t hn_pace_thread_cpu_ns(void) { return clock_ns(CLOCK_THREAD_CPUTIME_ID); }
 
 int32_t hn_pace_procs(void) { return procs; }
 
@@ -175,37 +179,6 @@ void hn_pace_note_assist(int64_t ns) {
   __atomic_fetch_add(&st_assist_ns, (uint64_t)ns, __ATOMIC_RELAXED);
 }
 
-/* HERON_GCTRACE=2: a second line with each pause's parts, stop+work+restart, e.g.
- * "gc 7 pauses: 0.002+0.009+0.006 ms, 0.041+0.003+0.012 ms (stop+work+restart)", so a
- * long pause shows whether it waited for threads or worked. Returns its length. */
-static size_t pause_parts(char *buf, size_t cap, uint64_t num, const hn_pace_cycle_t *c) {
-  char tmp[160];
-  size_t n = 0;
-  char num_s[24];
-  size_t k = 0;
-  do {
-    num_s[k++] = (char)('0' + num % 10);
-    num /= 10;
-  } while (num);
-  memcpy(tmp, "gc ", 3);
-  n = 3;
-  while (k) tmp[n++] = num_s[--k];
-  const char *mid = " pauses: ";
-  memcpy(tmp + n, mid, strlen(mid));
-  n += strlen(mid);
-  const int64_t parts[6] = {c->stop1_ns, c->work1_ns, c->restart1_ns,
-                            c->stop2_ns, c->work2_ns, c->restart2_ns};
-  for (int i = 0; i < 6; i++) {
-    n += hn_gctrace_ms(tmp + n, parts[i] > 0 ? (uint64_t)parts[i] : 0);
-    const char *sep = i == 2 ? " ms, " : i == 5 ? " ms (stop+work+restart)\n" : "+";
-    memcpy(tmp + n, sep, strlen(sep));
-    n += strlen(sep);
-  }
-  if (n > cap) n = cap;
-  memcpy(buf, tmp, n);
-  return n;
-}
-
 static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
   hn_gctrace_cycle t;
   memset(&t, 0, sizeof t);
@@ -231,11 +204,18 @@ static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
   t.globals = c->globals;
   t.procs = procs;
   t.forced = c->forced;
-  char line[HN_GCTRACE_LINE_MAX + 1];
-  size_t n = hn_gctrace_format(line, sizeof line - 1, &t);
-  if (n > sizeof line - 2) n = sizeof line - 2;
+  char line[2 * HN_GCTRACE_LINE_MAX + 2]; /* the cycle's line and the pauses' line */
+  size_t n = hn_gctrace_format(line, HN_GCTRACE_LINE_MAX, &t);
+  if (n > HN_GCTRACE_LINE_MAX - 1) n = HN_GCTRACE_LINE_MAX - 1;
   line[n++] = '\n';
-  if (gctrace >= 2) n += pause_parts(line + n, sizeof line - n, t.num, c);
+  if (gctrace >= 2) {
+    const int64_t parts[6] = {c->stop1_ns, c->work1_ns, c->restart1_ns,
+                              c->stop2_ns, c->work2_ns, c->restart2_ns};
+    size_t m = hn_gctrace_format_pauses(line + n, HN_GCTRACE_LINE_MAX, t.num, parts);
+    if (m > HN_GCTRACE_LINE_MAX - 1) m = HN_GCTRACE_LINE_MAX - 1;
+    n += m;
+    line[n++] = '\n';
+  }
   ssize_t w = write(2, line, n);
   (void)w;
 }
@@ -365,14 +345,13 @@ static int64_t scavenge_once(bool sync_only) {
     want = hn_scavenge_background_remaining(&g, in.heap_retained, in.mapped_ready);
   }
   if (want == 0 || st.free_resident == 0) return 0;
-  struct timespec a, b;
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &a);
+  int64_t cpu0 = hn_pace_thread_cpu_ns();
   /* The page heap releases its free resident pages as a whole; the goal decides
    * when, the page heap's coalescing decides which. */
   hn_pageheap_release_all();
-  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &b);
+  int64_t cpu = hn_pace_thread_cpu_ns() - cpu0;
   __atomic_store_n(&st_scavenged, released_total() - st_scav_base, __ATOMIC_RELAXED);
-  return (int64_t)(b.tv_sec - a.tv_sec) * 1000000000 + (b.tv_nsec - a.tv_nsec);
+  return cpu;
 }
 
 void hn_pace_sync_scavenge(void) {

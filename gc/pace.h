@@ -70,6 +70,8 @@ void hn_pace_sync_scavenge(void);
 void hn_pace_stats(heron_gc_stats_t *out);
 
 int64_t hn_pace_now_ns(void);
+/* The calling thread's CPU time. */
+int64_t hn_pace_thread_cpu_ns(void);
 int32_t hn_pace_procs(void);
 
 #endif

@@ -35,6 +35,13 @@ static void add_mapped_locked(char *mem) {
   nmapped += CHUNKS_PER_MAP;
 }
 
+/* Put chunk c, which holds work, on `full`. pool_lock held. */
+static void publish_locked(hn_workchunk_t *c) {
+  c->next = full;
+  __atomic_store_n(&full, c, __ATOMIC_RELAXED);
+  nfull++;
+}
+
 static hn_workchunk_t *get_empty_locked(void) {
   if (empty == NULL) {
     char *mem = hn_gcmem_map((size_t)CHUNKS_PER_MAP * HN_WORKQ_CHUNK_BYTES);
@@ -71,11 +78,8 @@ void hn_workq_push_slow(hn_gcwork_t *w, uintptr_t obj) {
       w->spare = t;
     } else {
       pthread_mutex_lock(&pool_lock);
-      if (w->spare != NULL) { /* both full: publish one so other workers can take it */
-        w->spare->next = full;
-        __atomic_store_n(&full, w->spare, __ATOMIC_RELAXED);
-        nfull++;
-      }
+      if (w->spare != NULL) /* both full: publish one so other workers can take it */
+        publish_locked(w->spare);
       w->spare = w->cur;
       w->cur = get_empty_locked();
       pthread_mutex_unlock(&pool_lock);
@@ -121,9 +125,7 @@ void hn_workq_dispose(hn_gcwork_t *w) {
     hn_workchunk_t *c = cs[i];
     if (c == NULL) continue;
     if (c->n > 0) {
-      c->next = full;
-      __atomic_store_n(&full, c, __ATOMIC_RELAXED);
-      nfull++;
+      publish_locked(c);
     } else {
       c->next = empty;
       empty = c;
@@ -152,11 +154,7 @@ void hn_workq_balance(hn_gcwork_t *w) {
     memmove(c->obj, c->obj + half, (c->n - half) * sizeof c->obj[0]);
     c->n -= half;
   }
-  if (give != NULL) {
-    give->next = full;
-    __atomic_store_n(&full, give, __ATOMIC_RELAXED);
-    nfull++;
-  }
+  if (give != NULL) publish_locked(give);
   pthread_mutex_unlock(&pool_lock);
 }
 

@@ -141,6 +141,22 @@ static void test_truncated_buffer(void **state)
     assert_string_equal(exact, full);
 }
 
+/* HERON_GCTRACE=2's pause line: each part in fmtNSAsMS form, negatives as 0, cut
+ * like the cycle line. */
+static void test_pauses_line(void **state)
+{
+    (void)state;
+    const int64_t parts[6] = {2000, 9999, 6000, 8600000, 70000, -5};
+    char buf[HN_GCTRACE_LINE_MAX];
+    size_t n = hn_gctrace_format_pauses(buf, sizeof buf, 22, parts);
+    assert_string_equal(buf, "gc 22 pauses: 0.002+0.009+0.006 ms, 8.6+0.070+0 ms "
+                             "(stop+work+restart)");
+    assert_int_equal(n, strlen(buf));
+    char small[8];
+    assert_int_equal(hn_gctrace_format_pauses(small, sizeof small, 22, parts), n);
+    assert_string_equal(small, "gc 22 p");
+}
+
 static void test_longest_line_fits(void **state)
 {
     (void)state;
@@ -170,6 +186,7 @@ int main(void)
         cmocka_unit_test(test_line),
         cmocka_unit_test(test_truncated_buffer),
         cmocka_unit_test(test_longest_line_fits),
+        cmocka_unit_test(test_pauses_line),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
