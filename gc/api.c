@@ -63,6 +63,11 @@ void *heron_gc_malloc_bitmap(size_t size, uint64_t ptrmap) {
     return NULL;
   }
   if (ptrmap == 0) return gc_alloc(size, HN_SCAN_NOSCAN, 0);
+  /* Every word a pointer: scanning each word of the object is what the bitmap says, and
+   * without the descriptor word a two-pointer node takes 16 bytes, not 32. */
+  size_t words = (size + sizeof(void *) - 1) / sizeof(void *);
+  if (words != 0 && ptrmap == (~(uint64_t)0 >> (64 - words)))
+    return gc_alloc(size, HN_SCAN_CONSERVATIVE, 0);
   return gc_alloc(size, HN_SCAN_PRECISE, (uintptr_t)ptrmap << 1 | 1);
 }
 

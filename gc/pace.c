@@ -48,6 +48,11 @@ static uint64_t st_goal, st_assist_ns, st_background_ns, st_pause_cpu_ns, st_sca
 static uint64_t st_scav_base; /* the page heap's released_total at start */
 static int64_t pending_assist_ns; /* assists since the last limiter update, atomic */
 static uint64_t assist_at_mark_start; /* st_assist_ns when marking began (pace_lock) */
+/* Span bytes in use when the last mark ended (pace_lock): Go's heapInUse at mark
+ * termination, which the scavenger scales by the goal's change. Not the marked bytes:
+ * a retention of 110 % of the live heap sits below every cycle's peak, so each cycle
+ * released the pages the next one faulted back. */
+static uint64_t last_heap_in_use;
 
 static int64_t clock_ns(clockid_t id) {
   struct timespec ts;
@@ -236,6 +241,7 @@ void hn_pace_cycle_end(hn_pace_cycle_t *c) {
   m.heap_marked = c->marked;
   m.sweep_done = false;
   m.mem = mem_now(NULL);
+  last_heap_in_use = __atomic_load_n(&hn_heap.span_bytes, __ATOMIC_RELAXED);
   hn_pacer_set_globals(&pacer, c->globals);
   if (pacer.marking) hn_pacer_end_cycle(&pacer, &m);
   hn_limiter_start_transition(&limiter, false, c->mark_end_ns,
@@ -328,7 +334,7 @@ static int64_t scavenge_once(bool sync_only) {
   in.memory_limit = pacer.memory_limit;
   in.heap_goal = hn_pacer_heap_goal(&pacer, &mem);
   in.last_heap_goal = pacer.last_heap_goal;
-  in.last_heap_in_use = pacer.heap_marked;
+  in.last_heap_in_use = last_heap_in_use;
   in.heap_retained = st.in_use + st.free_resident;
   in.mapped_ready = mem.mapped_ready;
   in.phys_page_size = 4096;

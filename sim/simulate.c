@@ -268,13 +268,15 @@ static void sweep(hn_sim *s)
     memset(&s->survivor, 0, sizeof s->survivor);
 }
 
-static void update_scavenger(hn_sim *s)
+/* in_use_pages: the pages of spans in use at mark termination, before the sweep
+ * (Go's heapInUse when gcPaceScavenger runs). */
+static void update_scavenger(hn_sim *s, uint64_t in_use_pages)
 {
     hn_scavenge_goal_in in = {0};
     in.memory_limit = s->cfg.memory_limit;
     in.heap_goal = s->goal;
     in.last_heap_goal = s->pacer.last_heap_goal;
-    in.last_heap_in_use = s->heap.in_use * HN_MODEL_PAGE;
+    in.last_heap_in_use = in_use_pages * HN_MODEL_PAGE;
     in.heap_retained = hn_model_heap_rss(&s->heap);
     in.mapped_ready = hn_model_heap_rss(&s->heap);
     in.phys_page_size = SIM_PHYS_PAGE;
@@ -317,11 +319,12 @@ static int finish_cycle(hn_sim *s, int64_t t)
         gctrace_line(s, t, heap_end, marked);
 
     uint64_t rss_before = hn_model_heap_rss(&s->heap);
+    uint64_t in_use_pages = s->heap.in_use;
     sweep(s);
     refresh_trigger(s);
     hn_pacer_mem mem = mem_now(s);
     s->goal = hn_pacer_heap_goal(&s->pacer, &mem);
-    update_scavenger(s);
+    update_scavenger(s, in_use_pages);
     note(s);
     if (s->cfg.series) {
         hn_series_cycle c = {

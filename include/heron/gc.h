@@ -95,7 +95,9 @@ HERON_API void *heron_gc_malloc(size_t size);
 /* Pointer-free: never scanned. */
 HERON_API void *heron_gc_malloc_noscan(size_t size);
 /* Precise, for objects of up to 63 words (504 bytes): bit i of ptrmap says word i is a
- * pointer. Larger sizes or bit 63 set: NULL with errno EINVAL. */
+ * pointer. Larger sizes or bit 63 set: NULL with errno EINVAL. A precise object holds
+ * its descriptor in a hidden last word, except when ptrmap names every word: that
+ * object is scanned word by word as a conservative one, in the size it asked for. */
 HERON_API void *heron_gc_malloc_bitmap(size_t size, uint64_t ptrmap);
 /* Precise from a type descriptor: an array of count elements of type t (count >= 1).
  * The descriptor must stay valid while such objects exist. */

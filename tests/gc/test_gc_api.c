@@ -251,6 +251,40 @@ static void test_pointer_far_into_object(void **state) {
   }
 }
 
+/* A bitmap naming every word takes the size asked for (no descriptor word) and is
+ * followed through each word; a bitmap naming some words keeps the descriptor and
+ * follows only those. */
+static void *bitmap_root[2];
+
+static void bitmap_body(void *arg) {
+  heron_gc_weak_t **w = arg;
+  void **all = heron_gc_malloc_bitmap(2 * sizeof(void *), 0x3);
+  void **some = heron_gc_malloc_bitmap(2 * sizeof(void *), 0x1);
+  assert_int_equal(heron_gc_size(all), 2 * sizeof(void *));
+  assert_true(heron_gc_size(some) >= 2 * sizeof(void *));
+  assert_true(heron_gc_size(some) > heron_gc_size(all)); /* its class holds the descriptor */
+  all[1] = heron_gc_malloc_noscan(48);  /* held through the second word only */
+  some[1] = heron_gc_malloc_noscan(48); /* not a pointer word: not held */
+  w[0] = heron_gc_weak_new(all[1]);
+  w[1] = heron_gc_weak_new(some[1]);
+  bitmap_root[0] = all;
+  bitmap_root[1] = some;
+}
+
+static void test_all_pointer_bitmap(void **state) {
+  (void)state;
+  heron_gc_weak_t *w[2];
+  assert_int_equal(heron_gc_add_root(bitmap_root, sizeof bitmap_root), 0);
+  gct_on_thread(bitmap_body, w);
+  heron_gc_collect();
+  assert_true(alive(w[0]));
+  assert_false(alive(w[1]));
+  assert_int_equal(heron_gc_remove_root(bitmap_root), 0);
+  bitmap_root[0] = bitmap_root[1] = NULL;
+  heron_gc_weak_free(w[0]);
+  heron_gc_weak_free(w[1]);
+}
+
 static void *extra_root_area[8];
 
 static void root_body(void *arg) {
@@ -437,6 +471,7 @@ int main(void) {
       cmocka_unit_test(test_conservative_roots),
       cmocka_unit_test(test_interior_and_roots),
       cmocka_unit_test(test_pointer_far_into_object),
+      cmocka_unit_test(test_all_pointer_bitmap),
       cmocka_unit_test(test_add_remove_root),
       cmocka_unit_test(test_finalizers),
       cmocka_unit_test(test_alloc_during_sweep),
