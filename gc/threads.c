@@ -22,6 +22,23 @@
  *      when the next stop begins, and the pause does not wait for every resumed
  *      thread to be scheduled again (the world counts as started once the resume
  *      signals are sent, as Go's startTheWorld counts it when the Ps are restarted).
+ * Blocking regions (heron_gc_blocking_begin/end, and heron's own waits: a lock the
+ * collector holds across a stop, an assist waiting for work) take no lock. Each thread
+ * has a state that it and the collector change by compare-and-swap:
+ *   RUNNING   -> BLOCKING   the thread enters a region (its registers saved first);
+ *   BLOCKING  -> RUNNING    it leaves;
+ *   BLOCKING  -> HELD       a stop counts it as stopped without a signal, and scans its
+ *                           stack from the region's start; HELD -> BLOCKING at the
+ *                           restart, and a thread leaving meanwhile waits on the futex;
+ *   RUNNING   -> SIGNALLED  a stop signals it; the thread goes back to RUNNING as it
+ *                           leaves suspend_self.
+ * A thread that finds itself SIGNALLED as it enters a region stops there, before any
+ * blocking call (under TSan a signal is delivered only when an intercepted call
+ * returns, which a blocking one may never do while the world is stopped); the
+ * signal, delivered later, finds the stop answered (acked_epoch) and returns. With the
+ * registry lock in these transitions, as before, a thread entering a region during a
+ * stop slept on that lock and had to be woken and scheduled to answer the signal:
+ * stops of 1-3 ms in some pauses at 1 GiB live on 2 CPUs.
  * sem_post, sigsuspend and pthread_kill are async-signal-safe; the handler touches only
  * atomics and its own thread's record, and keeps errno.
  */
@@ -29,11 +46,13 @@
 #include "gc/lock.h"
 
 #include <errno.h>
+#include <linux/futex.h>
 #include <semaphore.h>
 #include <setjmp.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
 #include "heron/gc.h"
@@ -61,6 +80,9 @@ int hn_threads_stopping;
  * handler (in_handler), or from hn_threads_nosuspend_end for a stop deferred there. */
 static void __attribute__((noinline)) suspend_self(hn_gcthread_t *t, int in_handler) {
   unsigned long my_epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  /* One exchange, so the handler, interrupting a stop the thread makes itself, finds it
+   * answered (or the other way round): each stop gets one acknowledgement. */
+  if (__atomic_exchange_n(&t->acked_epoch, my_epoch, __ATOMIC_ACQ_REL) == my_epoch) return;
   /* The kernel saved every register of the interrupted code in the signal frame, above
    * this frame; setjmp adds the handler's own (all of them when called directly). The
    * scan starts at `regs`. */
@@ -74,6 +96,7 @@ static void __attribute__((noinline)) suspend_self(hn_gcthread_t *t, int in_hand
   while (__atomic_load_n(&resume_epoch, __ATOMIC_ACQUIRE) < my_epoch)
     sigsuspend(&wait_mask);
   __atomic_store_n(&t->sp, 0, __ATOMIC_RELAXED);
+  __atomic_store_n(&t->state, HN_THREAD_RUNNING, __ATOMIC_RELEASE);
   if (in_handler) {
     /* The kernel restores the interrupted mask on return; a sanitizer that runs this
      * handler itself (deferred) may not, so open our two signals again explicitly. */
@@ -93,7 +116,9 @@ static void suspend_handler(int sig, siginfo_t *info, void *uctx) {
   (void)uctx;
   int saved_errno = errno;
   hn_gcthread_t *t = self_rec;
-  if (t == NULL) { /* not attached (detached between the kill and delivery) */
+  /* Not attached (detached between the kill and delivery), or a signal whose stop the
+   * thread answered as it entered a blocking region. */
+  if (t == NULL || __atomic_load_n(&t->state, __ATOMIC_ACQUIRE) != HN_THREAD_SIGNALLED) {
     errno = saved_errno;
     return;
   }
@@ -204,34 +229,46 @@ void hn_threads_detach(void) {
   free(t);
 }
 
-/* Both directions take the registry lock, so the flag never changes while a collector
- * decides whom to signal (a thread that set it just after being signalled could enter a
- * call in which a sanitizer never delivers the signal). Waiting for the lock during a
- * stopped world is waiting in a library call, where the suspend signal reaches the
- * thread. The registers and stack pointer are published with the flag. */
+static int in_blocking_region(const hn_gcthread_t *t) {
+  int st = __atomic_load_n(&t->state, __ATOMIC_ACQUIRE);
+  return st == HN_THREAD_BLOCKING || st == HN_THREAD_HELD;
+}
+
+/* The registers and stack pointer are saved before the state says BLOCKING, and not
+ * touched while it does (a nested call returns at once). */
 void __attribute__((noinline)) hn_threads_blocking_begin(void) {
   hn_gcthread_t *t = self_rec;
-  if (t == NULL) return;
-  hn_gc_lock(&reg_lock);
+  if (t == NULL || in_blocking_region(t)) return;
   memset(&t->blocking_regs, 0, sizeof t->blocking_regs);
   setjmp(t->blocking_regs);
   t->blocking_sp = (uintptr_t)__builtin_frame_address(0);
-  __atomic_store_n(&t->blocking, 1, __ATOMIC_RELAXED);
-  pthread_mutex_unlock(&reg_lock);
+  for (;;) {
+    int st = HN_THREAD_RUNNING;
+    if (__atomic_compare_exchange_n(&t->state, &st, HN_THREAD_BLOCKING, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return;
+    suspend_self(t, 0); /* SIGNALLED: answer the stop here, then try again */
+  }
 }
 
 void hn_threads_blocking_end(void) {
   hn_gcthread_t *t = self_rec;
   if (t == NULL) return;
-  hn_gc_lock(&reg_lock);
-  __atomic_store_n(&t->blocking, 0, __ATOMIC_RELAXED);
-  pthread_mutex_unlock(&reg_lock);
+  for (;;) {
+    int st = HN_THREAD_BLOCKING;
+    if (__atomic_compare_exchange_n(&t->state, &st, HN_THREAD_RUNNING, 0, __ATOMIC_SEQ_CST,
+                                    __ATOMIC_SEQ_CST))
+      return;
+    if (st != HN_THREAD_HELD) return; /* not in a region (an unmatched or nested end) */
+    /* The world is stopped with this thread counted in: wait for the restart. */
+    syscall(SYS_futex, &t->state, FUTEX_WAIT_PRIVATE, HN_THREAD_HELD, NULL, NULL, 0);
+  }
 }
 
 void hn_threads_lock_at_safepoint(pthread_mutex_t *m) {
   if (pthread_mutex_trylock(m) == 0) return;
   hn_gcthread_t *t = self_rec;
-  if (t == NULL || __atomic_load_n(&t->blocking, __ATOMIC_RELAXED)) {
+  if (t == NULL || in_blocking_region(t) || __atomic_load_n(&t->nosuspend, __ATOMIC_RELAXED)) {
     hn_gc_lock(m);
     return;
   }
@@ -240,8 +277,7 @@ void hn_threads_lock_at_safepoint(pthread_mutex_t *m) {
    * instead, a thread asleep on the lock had to be woken and scheduled to run its
    * handler: on this 2-vCPU VM that took 1.5-16 ms in a few first pauses of 1 GiB
    * runs (the handler's entry time and interrupted PC, recorded for a trial, were in
-   * __lll_lock_wait each time), where a running thread answers in 10 us. Lock order
-   * is the collector's: the heap lock, then the registry lock (blocking_end). */
+   * __lll_lock_wait each time), where a running thread answers in 10 us. */
   hn_threads_blocking_begin();
   hn_gc_lock(m);
   hn_threads_blocking_end();
@@ -261,8 +297,20 @@ void hn_threads_stop_world(void) {
   __atomic_store_n(&hn_threads_stopping, 1, __ATOMIC_RELAXED);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
-    t->resume_skip = t != self_rec && __atomic_load_n(&t->blocking, __ATOMIC_SEQ_CST);
-    if (t == self_rec || t->resume_skip) continue;
+    t->resume_skip = 0;
+    if (t == self_rec) continue;
+    /* RUNNING or BLOCKING: the last stop's signalled threads have all left suspend_self
+     * (their resume acks were taken above), and its held ones were released. */
+    int st = __atomic_load_n(&t->state, __ATOMIC_SEQ_CST);
+    while (!__atomic_compare_exchange_n(&t->state, &st,
+                                        st == HN_THREAD_BLOCKING ? HN_THREAD_HELD
+                                                                 : HN_THREAD_SIGNALLED,
+                                        0, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+    }
+    if (st == HN_THREAD_BLOCKING) {
+      t->resume_skip = 1;
+      continue;
+    }
     int err = pthread_kill(t->tid, HERON_GC_SIG_SUSPEND);
     if (err) hn_gc_fatal("pthread_kill failed: an attached thread exited without detaching");
     sent++;
@@ -270,12 +318,23 @@ void hn_threads_stop_world(void) {
   wait_acks(sent);
 }
 
+int hn_threads_ack_backlog(void) {
+  int v = 0;
+  sem_getvalue(&ack, &v);
+  return v;
+}
+
 void hn_threads_start_world(void) {
   __atomic_store_n(&hn_threads_stopping, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&resume_epoch, stop_epoch, __ATOMIC_RELEASE);
   unsigned sent = 0;
   for (hn_gcthread_t *t = threads; t != NULL; t = t->next) {
-    if (t == self_rec || t->resume_skip) continue;
+    if (t == self_rec) continue;
+    if (t->resume_skip) {
+      __atomic_store_n(&t->state, HN_THREAD_BLOCKING, __ATOMIC_SEQ_CST);
+      syscall(SYS_futex, &t->state, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+      continue;
+    }
     if (pthread_kill(t->tid, HERON_GC_SIG_RESUME) != 0)
       hn_gc_fatal("pthread_kill failed while resuming the world");
     sent++;

@@ -18,6 +18,9 @@
  * 256 barrier hits, and 2 KiB per thread. */
 #define HN_WB_BUF_N 256
 
+/* hn_gcthread_t.state: how a stop finds the thread (threads.c has the transitions). */
+enum { HN_THREAD_RUNNING, HN_THREAD_BLOCKING, HN_THREAD_HELD, HN_THREAD_SIGNALLED };
+
 typedef struct hn_gcthread {
   struct hn_gcthread *next;
   pthread_t tid;
@@ -25,7 +28,8 @@ typedef struct hn_gcthread {
   uintptr_t stack_lo;         /* lowest address of the stack mapping */
   uintptr_t sp;               /* stack pointer recorded while stopped */
   int attached;               /* attach depth: nested attaches need as many detaches */
-  int blocking;               /* in heron_gc_blocking_begin/end: not signalled (atomic) */
+  int state;                  /* HN_THREAD_*, atomic */
+  unsigned long acked_epoch;  /* the last stop this thread answered (its own) */
   int resume_skip;            /* was blocking when the world stopped (reg_lock) */
   uintptr_t blocking_sp;      /* the stack scan starts here while blocking */
   jmp_buf blocking_regs;      /* the registers at heron_gc_blocking_begin */
@@ -87,6 +91,9 @@ uint64_t hn_threads_count(void);
 void hn_threads_stop_world(void);
 /* Resume the threads stopped by hn_threads_stop_world and unlock the registry. */
 void hn_threads_start_world(void);
+/* Acknowledgements posted and not yet taken: once every resumed thread has left its
+ * handler, as many as threads the last stop signalled (for tests). */
+int hn_threads_ack_backlog(void);
 
 /* Calls fn(t, arg) for every attached thread. The world must be stopped. */
 void hn_threads_each(void (*fn)(hn_gcthread_t *t, void *arg), void *arg);

@@ -261,7 +261,7 @@ static void test_heap_lock_waiter_not_signalled(void **state) {
   pthread_create(&t, NULL, lock_waiter, NULL);
   hn_gcthread_t *w;
   while ((w = __atomic_load_n(&waiter_rec, __ATOMIC_ACQUIRE)) == NULL ||
-         !__atomic_load_n(&w->blocking, __ATOMIC_ACQUIRE)) {
+         __atomic_load_n(&w->state, __ATOMIC_ACQUIRE) != HN_THREAD_BLOCKING) {
     struct timespec ts = {0, 100000};
     nanosleep(&ts, NULL);
   }
@@ -275,6 +275,69 @@ static void test_heap_lock_waiter_not_signalled(void **state) {
   pthread_join(t, NULL);
   heron_gc_blocking_end();
   assert_true(waiter_got_lock);
+}
+
+/* A thread the stop has signalled, entering a blocking region before the signal
+ * arrives, stops there itself (under TSan the signal may never arrive inside the
+ * region's blocking call); the signal, arriving later, is ignored: no second
+ * acknowledgement, no second stop. The signal is held back with the mask to make
+ * the order certain. */
+static hn_gcthread_t *late_rec;
+static int late_resumed, late_quit;
+static uint64_t late_ticks;
+
+static void *late_signal_thread(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  sigset_t sus;
+  sigemptyset(&sus);
+  sigaddset(&sus, HERON_GC_SIG_SUSPEND);
+  pthread_sigmask(SIG_BLOCK, &sus, NULL);
+  hn_gcthread_t *me = hn_threads_self();
+  __atomic_store_n(&late_rec, me, __ATOMIC_RELEASE);
+  struct timespec ts = {0, 100000};
+  while (__atomic_load_n(&me->state, __ATOMIC_ACQUIRE) != HN_THREAD_SIGNALLED)
+    nanosleep(&ts, NULL);
+  heron_gc_blocking_begin(); /* stops here until the restart */
+  heron_gc_blocking_end();
+  pthread_sigmask(SIG_UNBLOCK, &sus, NULL); /* the held-back signal arrives now */
+  __atomic_store_n(&late_resumed, 1, __ATOMIC_RELEASE);
+  while (!__atomic_load_n(&late_quit, __ATOMIC_ACQUIRE)) {
+    __atomic_fetch_add(&late_ticks, 1, __ATOMIC_RELAXED);
+    nanosleep(&ts, NULL);
+  }
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void test_signal_after_region_stop(void **state) {
+  (void)state;
+  pthread_t t;
+  pthread_create(&t, NULL, late_signal_thread, NULL);
+  hn_gcthread_t *w;
+  struct timespec ts = {0, 100000};
+  while ((w = __atomic_load_n(&late_rec, __ATOMIC_ACQUIRE)) == NULL) nanosleep(&ts, NULL);
+  hn_threads_stop_world(); /* returns once the thread has stopped in blocking_begin */
+  int skipped = w->resume_skip;
+  hn_threads_start_world();
+  assert_false(skipped);
+  while (!__atomic_load_n(&late_resumed, __ATOMIC_ACQUIRE)) nanosleep(&ts, NULL);
+  assert_int_equal(hn_threads_ack_backlog(), 1); /* its resume ack, and no other */
+  /* The late signal found the stop answered: the thread runs, and the next stops
+   * count one acknowledgement from it each. */
+  for (int i = 0; i < 3; i++) {
+    uint64_t before = __atomic_load_n(&late_ticks, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&late_ticks, __ATOMIC_RELAXED) < before + 2) nanosleep(&ts, NULL);
+    hn_threads_stop_world();
+    uint64_t stopped_at = __atomic_load_n(&late_ticks, __ATOMIC_RELAXED);
+    nanosleep(&ts, NULL);
+    assert_int_equal(__atomic_load_n(&late_ticks, __ATOMIC_RELAXED), stopped_at);
+    hn_threads_start_world();
+  }
+  __atomic_store_n(&late_quit, 1, __ATOMIC_RELEASE);
+  heron_gc_blocking_begin();
+  pthread_join(t, NULL);
+  heron_gc_blocking_end();
 }
 
 static void alarm_handler(int sig) {
@@ -302,6 +365,7 @@ int main(void) {
 #endif
       cmocka_unit_test(test_exit_attached),
       cmocka_unit_test(test_heap_lock_waiter_not_signalled),
+      cmocka_unit_test(test_signal_after_region_stop),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
