@@ -10,7 +10,11 @@
 #   - the background worker's share of the CPUs while marking: its CPU over mark wall
 #     time x procs, per cycle (median and mean);
 #   - the assists' share, the same way (mean);
-#   - the longest stop part of any pause (signals sent until every thread stopped).
+#   - the longest stop part of any pause (signals sent until every thread stopped);
+# then, over the pauses of all runs together (a run of 56 pauses has no p99 of its
+# own: its p99 is its longest pause), the pause median, p99 and maximum and the
+# number over 0.5 ms, and the machine's floor for such a stop without a collector
+# (stop_floor, 2 busy threads, 10 s).
 # GOGC is taken from the environment, as the collector does.
 set -eu
 B=${1:-build}
@@ -18,10 +22,12 @@ RUNS=${2:-3}
 shift 2 2>/dev/null || shift $#
 [ $# -eq 3 ] || set -- 256 2 2
 TMP=$(mktemp)
-trap 'rm -f "$TMP"' EXIT
+ALL=$(mktemp)
+trap 'rm -f "$TMP" "$ALL"' EXIT
 echo "gc_steady $*, GOGC=${GOGC:-100}, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 for r in $(seq "$RUNS"); do
   HERON_GCTRACE=2 "$B/bench/gc/gc_steady" "$@" 2>"$TMP" >/dev/null
+  cat "$TMP" >>"$ALL"
   python3 - "$TMP" "$r" <<'PY'
 import re, statistics, sys
 bg, asr, stops = [], [], []
@@ -42,3 +48,16 @@ print(f"run {sys.argv[2]}: {len(bg)} cycles, background share median {statistics
       f"longest stop {max(stops):.3f} ms")
 PY
 done
+python3 - "$ALL" "$RUNS" <<'PY'
+import re, sys
+xs = []
+for line in open(sys.argv[1]):
+    m = re.search(r': ([\d.]+)\+[\d.]+\+([\d.]+) ms clock', line)
+    if m:
+        xs += [float(m.group(1)), float(m.group(2))]
+xs.sort()
+n = len(xs)
+print(f"all {sys.argv[2]} runs: {n} pauses, median {xs[n // 2]:.3f} ms, p99 {xs[n * 99 // 100]:.3f} ms, "
+      f"max {xs[-1]:.3f} ms, {sum(x > 0.5 for x in xs)} over 0.5 ms")
+PY
+"$B/bench/gc/stop_floor" 2 10
