@@ -5,9 +5,11 @@
  * handler has posted a semaphore: the round trip heron's stop makes (gc/threads.c),
  * without the stack scan and with nothing to wait for but the signal's delivery and
  * the thread's scheduling. Prints the number of round trips, their median, p99 and
- * maximum, and the share over 0.5 ms.
+ * maximum, and the share over 0.5 ms. With `poll`, the threads instead look at a
+ * counter between touches and post the semaphore when it changes (a cooperative
+ * safepoint's round trip, no signal): what a stop could take without signals.
  *
- *   stop_floor [THREADS [SECONDS]]     (defaults 2 and 10)
+ *   stop_floor [THREADS [SECONDS [signal|poll]]]     (defaults 2, 10, signal)
  *
  * On a machine where this program's p99 or maximum is high, so is every collector's
  * that stops threads with signals (bdwgc's, heron's); docs/gc.md reads heron's pause
@@ -28,6 +30,8 @@
 
 static sem_t acks;
 static int quit;
+static int polling;
+static unsigned long request; /* poll mode: bumped for each round trip */
 
 static int64_t now_ns(void) {
   struct timespec ts;
@@ -43,10 +47,18 @@ static void on_signal(int sig) {
 static void *busy(void *arg) {
   volatile unsigned char *mem = calloc(SPIN_BYTES, 1);
   uint64_t x = (uintptr_t)arg | 1;
+  unsigned long seen = 0;
   if (mem == NULL) return NULL;
   while (!__atomic_load_n(&quit, __ATOMIC_RELAXED)) {
     x = x * 6364136223846793005ULL + 1442695040888963407ULL;
     mem[(x >> 24) % SPIN_BYTES]++;
+    if (polling) {
+      unsigned long r = __atomic_load_n(&request, __ATOMIC_ACQUIRE);
+      if (r != seen) {
+        seen = r;
+        sem_post(&acks);
+      }
+    }
   }
   free((void *)mem);
   return NULL;
@@ -60,8 +72,10 @@ static int cmp_i64(const void *a, const void *b) {
 int main(int argc, char **argv) {
   long threads = argc > 1 ? strtol(argv[1], NULL, 10) : 2;
   long seconds = argc > 2 ? strtol(argv[2], NULL, 10) : 10;
-  if (argc > 3 || threads < 1 || threads > MAX_THREADS || seconds < 1 || seconds > 3600) {
-    fprintf(stderr, "usage: stop_floor [THREADS (1-64) [SECONDS (1-3600)]]\n");
+  polling = argc > 3 && strcmp(argv[3], "poll") == 0;
+  if (argc > 4 || threads < 1 || threads > MAX_THREADS || seconds < 1 || seconds > 3600 ||
+      (argc > 3 && !polling && strcmp(argv[3], "signal") != 0)) {
+    fprintf(stderr, "usage: stop_floor [THREADS (1-64) [SECONDS (1-3600) [signal|poll]]]\n");
     return 2;
   }
   sem_init(&acks, 0, 0);
@@ -80,7 +94,10 @@ int main(int argc, char **argv) {
     struct timespec ts = {0, PERIOD_NS};
     nanosleep(&ts, NULL);
     int64_t t0 = now_ns();
-    for (long i = 0; i < threads; i++) pthread_kill(tid[i], SIGUSR1);
+    if (polling)
+      __atomic_fetch_add(&request, 1, __ATOMIC_RELEASE);
+    else
+      for (long i = 0; i < threads; i++) pthread_kill(tid[i], SIGUSR1);
     for (long i = 0; i < threads; i++)
       while (sem_wait(&acks) != 0) {
       }
@@ -91,9 +108,9 @@ int main(int argc, char **argv) {
   qsort(trips, n, sizeof *trips, cmp_i64);
   size_t over = 0;
   for (size_t i = 0; i < n; i++) over += trips[i] > 500000;
-  printf("stop_floor: %ld threads, %zu round trips: median %.3f ms, p99 %.3f ms, max %.3f ms, "
+  printf("stop_floor (%s): %ld threads, %zu round trips: median %.3f ms, p99 %.3f ms, max %.3f ms, "
          "%.2f%% over 0.5 ms\n",
-         threads, n, (double)trips[n / 2] / 1e6, (double)trips[n * 99 / 100] / 1e6,
+         polling ? "poll" : "signal", threads, n, (double)trips[n / 2] / 1e6, (double)trips[n * 99 / 100] / 1e6,
          (double)trips[n - 1] / 1e6, 100.0 * (double)over / (double)n);
   free(trips);
   return 0;
