@@ -4,9 +4,10 @@
  * every later simulation finds them.
  *
  * 1. Heaps: steady-state traces from `gcsim gen steady` (run as /proc/self/exe) with
- *    live heaps of 4, 16 and 48 MiB in small (median 64 B) and large (median 1 KiB)
- *    objects, each replayed at GOGC 50 and 200: twelve runs whose cycles, bytes scanned
- *    and objects vary independently enough to separate the costs.
+ *    live heaps of 4, 16 and 48 MiB in small (median 64 B) and medium (median 1 KiB)
+ *    objects, and of 4 and 16 MiB in large ones (median 32 KiB), each replayed at GOGC
+ *    50 and 200: sixteen runs whose cycles, bytes scanned, streamed bytes (past each
+ *    object's first KiB) and objects vary independently enough to separate the costs.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice. Per cycle it
  *    reports the marking CPU (the background worker's and the assists', from the
  *    collector's own counters), the bytes and objects the program held when the mark
@@ -14,7 +15,9 @@
  *    the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the sweeper
  *    thread's, not the scavenger's) and the span pages in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
- *      mark CPU = mark_ns_per_byte * bytes scanned + mark_ns_per_object * objects
+ *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
+ *               + mark_ns_per_streamed_byte * streamed bytes
+ *               + mark_ns_per_object * objects
  *    by non-negative least squares, then again without the cycles four times the
  *    median residual off (a neighbour's process took the CPU); a coefficient the data
  *    would make negative is 0 and the other refitted (a negative cost is noise).
@@ -55,6 +58,7 @@ struct heap_kind {
 static const struct heap_kind heaps[] = {
     {"4MiB", "lognormal:64:1"},  {"16MiB", "lognormal:64:1"},  {"48MiB", "lognormal:64:1"},
     {"4MiB", "lognormal:1024:1"}, {"16MiB", "lognormal:1024:1"}, {"48MiB", "lognormal:1024:1"},
+    {"4MiB", "lognormal:32768:1"}, {"16MiB", "lognormal:32768:1"},
 };
 static const int32_t gogcs[] = {50, 200};
 #define NHEAPS (sizeof heaps / sizeof heaps[0])
@@ -105,8 +109,9 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
- * INFINITY when the system is singular. The columns: bytes scanned, objects. */
-#define NCOEF 2
+ * INFINITY when the system is singular. The columns: bytes scanned in each object's
+ * first KiB, bytes past it, objects. */
+#define NCOEF 3
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
@@ -235,9 +240,9 @@ int hn_cmd_calibrate(int argc, char **argv)
         return 1;
     }
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
-    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], mark[NRUNS];
+    double cycles[NRUNS], scanned[NRUNS], streamed[NRUNS], objects[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
-    /* Per cycle of the kept runs: bytes scanned, objects; the mark CPU; the pauses. */
+    /* Per cycle of the kept runs: the columns; the mark CPU; the pauses. */
     static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
     size_t ns = 0;
     size_t n = 0;
@@ -270,16 +275,18 @@ int hn_cmd_calibrate(int argc, char **argv)
                 /* The faster run's cycles replace the slower one's: interference only
                  * ever adds CPU time. */
                 mark[n] = 0;
-                cycles[n] = scanned[n] = objects[n] = pause_sum[n] = 0;
+                cycles[n] = scanned[n] = streamed[n] = objects[n] = pause_sum[n] = 0;
                 ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
-                    sx[0][ns] = cy->scanned;
-                    sx[1][ns] = cy->objects;
+                    sx[0][ns] = cy->scanned - cy->streamed;
+                    sx[1][ns] = cy->streamed;
+                    sx[2][ns] = cy->objects;
                     sy[ns] = cy->mark_cpu_ns;
                     sp[ns] = cy->pause_ns;
                     cycles[n]++;
                     scanned[n] += cy->scanned;
+                    streamed[n] += cy->streamed;
                     objects[n] += cy->objects;
                     mark[n] += cy->mark_cpu_ns;
                     pause_sum[n] += cy->pause_ns;
@@ -351,7 +358,8 @@ int hn_cmd_calibrate(int argc, char **argv)
         r2_st += (sy[i] - r2_mean) * (sy[i] - r2_mean);
     }
     cost.mark_ns_per_byte = coef[0];
-    cost.mark_ns_per_object = coef[1];
+    cost.mark_ns_per_streamed_byte = coef[1];
+    cost.mark_ns_per_object = coef[2];
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -363,16 +371,18 @@ int hn_cmd_calibrate(int argc, char **argv)
            "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms", "fit ms",
            "sweep ms", "fit ms");
     for (size_t i = 0; i < n; i++) {
-        double fm = coef[0] * scanned[i] + coef[1] * objects[i];
+        double fm = coef[0] * (scanned[i] - streamed[i]) + coef[1] * streamed[i] +
+                    coef[2] * objects[i];
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
                scanned[i] / 1048576, objects[i] / 1e6, mark[i] / 1e6, fm / 1e6,
                pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6);
     }
-    printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_object %.2f, "
-           "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
-           cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_object,
+    printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_streamed_byte %.4f, "
+           "mark_ns_per_object %.2f, sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
+           cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_streamed_byte,
+           cost.mark_ns_per_object,
            cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;

@@ -4,18 +4,20 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 2
+ *   version 3
  *   pause_ns 61234.5
- *   mark_ns_per_byte 0.912
+ *   mark_ns_per_byte 0.212
+ *   mark_ns_per_streamed_byte 0.091
  *   mark_ns_per_object 80.5
  *   sweep_ns_per_span 148.2
  *
- * `version` comes first and must be HN_COST_FILE_VERSION: the constants' meaning
+ * `version` comes first and must be 2 or HN_COST_FILE_VERSION: the constants' meaning
  * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
- * collector's pauses; version 2 to the concurrent collector's marking CPU), and a file
- * of another version is refused with a message saying to calibrate again. Every name
- * must be known and every value a finite non-negative number; all four must be
- * present. A file that breaks these rules is an error, not silently ignored: a user
+ * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
+ * cost for every byte, which a version 2 file still gives streamed bytes too), and a
+ * file of another version is refused with a message saying to calibrate again. Every
+ * name must be known and every value a finite non-negative number; all five must be
+ * present (four in version 2). A file that breaks these rules is an error, not silently ignored: a user
  * who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
@@ -32,6 +34,7 @@ void hn_cost_defaults(hn_cost *c)
 {
     c->pause_ns = HN_COST_DEFAULT_PAUSE_NS;
     c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
+    c->mark_ns_per_streamed_byte = HN_COST_DEFAULT_MARK_NS_PER_STREAMED_BYTE;
     c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
@@ -62,6 +65,7 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
     hn_cost n = *c;
     unsigned seen = 0;
     bool versioned = false;
+    long version = 0;
     char line[512];
     int lineno = 0;
     int rc = 1;
@@ -84,12 +88,14 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
                 snprintf(err, HN_COST_ERR_LEN, "%s: line %d: no version line before it: an "
                          "old calibration (of the stop-the-world collector); run `gcsim "
                          "calibrate` again", path, lineno);
-            else if (ver != HN_COST_FILE_VERSION || strspn(value, "0123456789") != strlen(value))
+            else if ((ver != 2 && ver != HN_COST_FILE_VERSION) ||
+                     strspn(value, "0123456789") != strlen(value))
                 snprintf(err, HN_COST_ERR_LEN, "%s: line %d: version '%s': this gcsim reads "
-                         "version %d; run `gcsim calibrate` again", path, lineno, value,
+                         "versions 2 and %d; run `gcsim calibrate` again", path, lineno, value,
                          HN_COST_FILE_VERSION);
             else {
                 versioned = true;
+                version = ver;
                 continue;
             }
             rc = -1;
@@ -115,6 +121,9 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         } else if (strcmp(name, "mark_ns_per_object") == 0) {
             n.mark_ns_per_object = v;
             seen |= 8;
+        } else if (strcmp(name, "mark_ns_per_streamed_byte") == 0 && version >= 3) {
+            n.mark_ns_per_streamed_byte = v;
+            seen |= 16;
         } else {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
             rc = -1;
@@ -126,9 +135,14 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         snprintf(err, HN_COST_ERR_LEN, "%s: empty: no version line", path);
         rc = -1;
     }
-    if (rc == 1 && seen != 15) {
+    if (rc == 1 && version == 2) { /* one cost for every byte */
+        n.mark_ns_per_streamed_byte = n.mark_ns_per_byte;
+        seen |= 16;
+    }
+    if (rc == 1 && seen != 31) {
         snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
-                 "mark_ns_per_object and sweep_ns_per_span", path);
+                 "mark_ns_per_streamed_byte, mark_ns_per_object and sweep_ns_per_span",
+                 path);
         rc = -1;
     }
     if (rc == 1) {
@@ -166,9 +180,10 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
         return -1;
     }
     fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
-               "mark_ns_per_object %.2f\nsweep_ns_per_span %.2f\n",
-            comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte, c->mark_ns_per_object,
-            c->sweep_ns_per_span);
+               "mark_ns_per_streamed_byte %.4f\nmark_ns_per_object %.2f\n"
+               "sweep_ns_per_span %.2f\n",
+            comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte,
+            c->mark_ns_per_streamed_byte, c->mark_ns_per_object, c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

@@ -38,6 +38,7 @@ typedef struct hn_replay_cycle_sample {
     double pause_ns;     /* this cycle's two pauses, wall time */
     double mark_cpu_ns;  /* its marking CPU: background worker and assists */
     double scanned;      /* bytes the program held when its mark began: its scan work */
+    double streamed;     /* of those, the bytes past each object's first KiB */
     double objects;      /* objects the program held then */
 } hn_replay_cycle_sample;
 

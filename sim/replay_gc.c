@@ -54,6 +54,7 @@
 
 #include "alloc/sizeclass.h"
 #include "heron/gc.h"
+#include "sim/costmodel.h"
 #include "sim/gcsim.h"
 #include "sim/replay.h"
 #include "sim/trace_read.h"
@@ -170,6 +171,7 @@ struct tree {
     uint64_t *sizes; /* slot -> bytes the collector gave it (class-rounded) */
     uint64_t n, cap;
     uint64_t bytes;  /* the sum of sizes */
+    uint64_t streamed; /* the sum of their bytes past the first KiB (costmodel.h) */
     void *root;      /* registered root: the object of slot 0 */
     uint64_t rng;    /* xorshift state for the slot a new object takes */
 };
@@ -245,6 +247,7 @@ static int tree_add(struct tree *t, uint64_t id, void *p, uint64_t size)
     t->ids[i] = id;
     t->sizes[i] = gc_rounded(size);
     t->bytes += t->sizes[i];
+    t->streamed += hn_cost_streamed(t->sizes[i]);
     HERON_GC_STORE(tree_parent_word(t, i), p);
     t->rng ^= t->rng << 13;
     t->rng ^= t->rng >> 7;
@@ -265,6 +268,7 @@ static int tree_remove(struct tree *t, uint64_t id)
     hn_objmap_remove_slot(&t->map, s);
     uint64_t last = --t->n;
     t->bytes -= t->sizes[i];
+    t->streamed -= hn_cost_streamed(t->sizes[i]);
     /* The last slot leaves the tree (its children slots are past the end: none). */
     HERON_GC_STORE(tree_parent_word(t, last), NULL);
     if (i == last)
@@ -327,7 +331,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     heron_gc_stats_get(&st0);
     st = st0;
     uint64_t cycles = st.cycles, pauses = st.pauses;
-    double scan_bytes = 0, scan_objects = 0; /* held when the cycle's mark began */
+    double scan_bytes = 0, scan_objects = 0, scan_streamed = 0; /* held when the mark began */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
     double heap_area = 0, rss_area = 0;
@@ -391,6 +395,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
              * objects held now are what it scans (those allocated later are black). */
             if (st.pauses & 1) {
                 scan_bytes = (double)tree.bytes;
+                scan_streamed = (double)tree.streamed;
                 scan_objects = (double)tree.n;
             }
             pauses = st.pauses;
@@ -408,6 +413,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                                             at_cycle.gc_cpu_background_ns) +
                                    (double)(st.gc_cpu_assist_ns - at_cycle.gc_cpu_assist_ns),
                     .scanned = scan_bytes,
+                    .streamed = scan_streamed,
                     .objects = scan_objects,
                 };
             u->live_mean += (double)st.heap_live * (double)k;

@@ -13,8 +13,9 @@
  *      freed so far is "condemned": this mark will not reach it.
  *   3. Mark: the objects the program still holds are the scan work. Background
  *      workers scan at the pacer's worker plan (25 % of the processors) for
- *      mark_ns_per_byte per byte plus mark_ns_per_object per object held (an
- *      effective cost per byte of this mark's work); an allocating thread that runs
+ *      mark_ns_per_byte per byte (mark_ns_per_streamed_byte past an object's first
+ *      KiB) plus mark_ns_per_object per object held (an effective cost per byte of
+ *      this mark's work); an allocating thread that runs
  *      out of credit asks the pacer's assist plan what it owes and scans it itself,
  *      which stretches the program's time line. Objects freed during the mark were
  *      reachable when it began (the snapshot barrier) and objects allocated during it
@@ -194,12 +195,15 @@ static void start_cycle(hn_sim *s)
     s->condemned = s->pending;
     memset(&s->pending, 0, sizeof s->pending);
     s->scan_total = (double)s->live_bytes;
-    /* The pacer counts scan work in bytes; the per-object cost joins the per-byte one
-     * at this mark's mean object size. */
+    /* The pacer counts scan work in bytes; the streamed bytes' and the per-object costs
+     * join the per-byte one at this mark's mix of bytes and objects. */
     s->mark_ns_per_byte = s->cfg.cost.mark_ns_per_byte;
     if (s->live_bytes > 0)
-        s->mark_ns_per_byte += s->cfg.cost.mark_ns_per_object * (double)s->objects.count /
-                               (double)s->live_bytes;
+        s->mark_ns_per_byte +=
+            ((s->cfg.cost.mark_ns_per_streamed_byte - s->cfg.cost.mark_ns_per_byte) *
+                 (double)s->live_streamed +
+             s->cfg.cost.mark_ns_per_object * (double)s->objects.count) /
+            (double)s->live_bytes;
     s->scan_done = 0;
     s->alloc_credit = 0;
     s->assist_ns_cycle = 0;
@@ -477,6 +481,7 @@ static int alloc_obj(hn_sim *s, uint64_t id, uint64_t size)
     }
     s->heap_bytes += rounded;
     s->live_bytes += rounded;
+    s->live_streamed += hn_cost_streamed(rounded);
     if (g) {
         grew(s, g);
         double rss = (double)hn_model_heap_rss(&s->heap);
@@ -505,6 +510,7 @@ static int free_obj(hn_sim *s, uint64_t id)
     unsigned cl = (unsigned)(slot->val & 0xff);
     hn_objmap_remove_slot(&s->objects, slot);
     s->live_bytes -= rounded;
+    s->live_streamed -= hn_cost_streamed(rounded);
     hn_sim_gen *g = s->marking ? &s->survivor : &s->pending;
     g->n[cl]++;
     g->bytes += rounded;

@@ -93,6 +93,7 @@ typedef struct hn_sim {
      * `survivor` was freed during this mark, which still marked it. */
     hn_sim_gen pending, condemned, survivor;
     uint64_t live_bytes;      /* objects the program holds, rounded */
+    uint64_t live_streamed;   /* their bytes past the first HN_COST_STREAM_AFTER each */
     uint64_t heap_bytes;      /* live + garbage not yet swept: Go's heapLive */
     uint64_t goal;            /* the pacer's heap goal now */
     hn_scavenge_goals scav;   /* the scavenger's goals since the last cycle */

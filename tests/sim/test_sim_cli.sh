@@ -121,8 +121,17 @@ run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
 # unversioned file, another version, a file with no version line at all.
 printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
-printf 'version 3\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "line 1: version '3': this gcsim reads version 2; run .gcsim calibrate. again" "$TRACE"
+printf 'version 4\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '4': this gcsim reads versions 2 and 3; run .gcsim calibrate. again" "$TRACE"
+# Version 3 needs the streamed bytes' cost; version 2 has none (its per-byte cost is
+# used) and may not name it.
+printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "needs pause_ns, mark_ns_per_byte, mark_ns_per_streamed_byte" "$TRACE"
+printf 'version 2\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 1\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "unknown name 'mark_ns_per_streamed_byte'" "$TRACE"
+printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+"$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3"
+cmp -s "$TMP/cal" "$TMP/v3" || { echo "FAIL: version 3 with equal byte costs differs from version 2"; fails=$((fails + 1)); }
 printf 'version 2x\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "version '2x'" "$TRACE"
 printf '# nothing\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
