@@ -79,10 +79,23 @@ int hn_threads_stopping;
 /* Acknowledge the stop of the current epoch and wait for the restart: from the signal
  * handler (in_handler), or from hn_threads_nosuspend_end for a stop deferred there. */
 static void __attribute__((noinline)) suspend_self(hn_gcthread_t *t, int in_handler) {
-  unsigned long my_epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE);
+  /* Outside the handler (whose mask blocks every signal), both signals are blocked here
+   * first: a restart's RESUME that arrived between the test of resume_epoch and
+   * sigsuspend would be taken by its empty handler, and sigsuspend would wait for
+   * another that never comes (a replay hung so, stopped in a region's entry). The
+   * SUSPEND still pending then finds the stop answered when the mask is restored. */
+  sigset_t ours, before;
+  sigemptyset(&ours);
+  sigaddset(&ours, HERON_GC_SIG_SUSPEND);
+  sigaddset(&ours, HERON_GC_SIG_RESUME);
+  if (!in_handler) pthread_sigmask(SIG_BLOCK, &ours, &before);
+  volatile unsigned long my_epoch = __atomic_load_n(&stop_epoch, __ATOMIC_ACQUIRE); /* read after setjmp */
   /* One exchange, so the handler, interrupting a stop the thread makes itself, finds it
    * answered (or the other way round): each stop gets one acknowledgement. */
-  if (__atomic_exchange_n(&t->acked_epoch, my_epoch, __ATOMIC_ACQ_REL) == my_epoch) return;
+  if (__atomic_exchange_n(&t->acked_epoch, my_epoch, __ATOMIC_ACQ_REL) == my_epoch) {
+    if (!in_handler) pthread_sigmask(SIG_SETMASK, &before, NULL);
+    return;
+  }
   /* The kernel saved every register of the interrupted code in the signal frame, above
    * this frame; setjmp adds the handler's own (all of them when called directly). The
    * scan starts at `regs`. */
@@ -97,16 +110,14 @@ static void __attribute__((noinline)) suspend_self(hn_gcthread_t *t, int in_hand
     sigsuspend(&wait_mask);
   __atomic_store_n(&t->sp, 0, __ATOMIC_RELAXED);
   __atomic_store_n(&t->state, HN_THREAD_RUNNING, __ATOMIC_RELEASE);
+  sem_post(&ack);
   if (in_handler) {
     /* The kernel restores the interrupted mask on return; a sanitizer that runs this
      * handler itself (deferred) may not, so open our two signals again explicitly. */
-    sigset_t ours;
-    sigemptyset(&ours);
-    sigaddset(&ours, HERON_GC_SIG_SUSPEND);
-    sigaddset(&ours, HERON_GC_SIG_RESUME);
     pthread_sigmask(SIG_UNBLOCK, &ours, NULL);
+  } else {
+    pthread_sigmask(SIG_SETMASK, &before, NULL);
   }
-  sem_post(&ack);
   __asm__ volatile("" : : "r"(&regs) : "memory");
 }
 

@@ -340,6 +340,44 @@ static void test_signal_after_region_stop(void **state) {
   heron_gc_blocking_end();
 }
 
+/* A thread entering and leaving blocking regions in a loop while the world is stopped
+ * and restarted thousands of times: it often meets a stop at a region's entry and
+ * answers it there. A restart's signal taken between its test of the epoch and its
+ * wait left it waiting for good (a replay hung so); the alarm catches that. */
+static int churn_quit;
+static uint64_t churn_rounds;
+
+static void *region_churn(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  while (!__atomic_load_n(&churn_quit, __ATOMIC_ACQUIRE)) {
+    heron_gc_blocking_begin();
+    heron_gc_blocking_end();
+    __atomic_fetch_add(&churn_rounds, 1, __ATOMIC_RELAXED);
+  }
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void test_stops_meet_region_entries(void **state) {
+  (void)state;
+  pthread_t t;
+  pthread_create(&t, NULL, region_churn, NULL);
+  struct timespec ts = {0, 10000};
+  while (__atomic_load_n(&churn_rounds, __ATOMIC_RELAXED) == 0) nanosleep(&ts, NULL);
+  for (int i = 0; i < 3000; i++) {
+    uint64_t before = __atomic_load_n(&churn_rounds, __ATOMIC_RELAXED);
+    hn_threads_stop_world();
+    hn_threads_start_world();
+    /* The thread goes on after each restart (a lost restart stops it for good). */
+    while (__atomic_load_n(&churn_rounds, __ATOMIC_RELAXED) == before) sched_yield();
+  }
+  __atomic_store_n(&churn_quit, 1, __ATOMIC_RELEASE);
+  heron_gc_blocking_begin();
+  pthread_join(t, NULL);
+  heron_gc_blocking_end();
+}
+
 static void alarm_handler(int sig) {
   (void)sig;
   static const char msg[] = "test_gc_threads: a collection hung\n";
@@ -366,6 +404,7 @@ int main(void) {
       cmocka_unit_test(test_exit_attached),
       cmocka_unit_test(test_heap_lock_waiter_not_signalled),
       cmocka_unit_test(test_signal_after_region_stop),
+      cmocka_unit_test(test_stops_meet_region_entries),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
