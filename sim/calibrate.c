@@ -110,8 +110,9 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
  * INFINITY when the system is singular. The columns: bytes scanned in each object's
- * first KiB, bytes past it, objects. */
-#define NCOEF 3
+ * first KiB, bytes past it, objects, and objects times the share of the heap past the
+ * cache (for the cache size being tried). */
+#define NCOEF 4
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
@@ -163,7 +164,7 @@ static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use
 
 /* The best fit with every coefficient >= 0: each subset of the columns is tried and
  * the feasible one with the least residual kept (2^NCOEF - 1 small systems). */
-static void fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
+static double fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
 {
     double best = INFINITY;
     for (int j = 0; j < NCOEF; j++)
@@ -179,6 +180,39 @@ static void fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double 
             memcpy(c, t, sizeof t);
         }
     }
+    return best;
+}
+
+/* Cache sizes tried for the per-object cost's cache term; the one whose fit leaves the
+ * least residual is kept. */
+static const double cache_sizes[] = {1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 20, 32 << 20,
+                                     64 << 20};
+#define NCACHE (sizeof cache_sizes / sizeof cache_sizes[0])
+
+/* Fills column 3 (objects x the heap's uncached share) for cache size c. */
+static void fill_uncached(double x[NCOEF][MAXS], const double *heap, size_t n, double c)
+{
+    for (size_t i = 0; i < n; i++)
+        x[3][i] = x[2][i] * hn_cost_per_object(0, 1, c, heap[i]);
+}
+
+/* The best fit over the cache sizes: its coefficients in coef, its cache size returned. */
+static double fit_with_cache(double x[NCOEF][MAXS], const double *heap, const double *y,
+                             size_t n, double *coef)
+{
+    double best = INFINITY, best_c = cache_sizes[0];
+    for (size_t k = 0; k < NCACHE; k++) {
+        double t[NCOEF];
+        fill_uncached(x, heap, n, cache_sizes[k]);
+        double ss = fit_nonneg(x, y, n, t);
+        if (ss < best) {
+            best = ss;
+            best_c = cache_sizes[k];
+            memcpy(coef, t, sizeof t);
+        }
+    }
+    fill_uncached(x, heap, n, best_c);
+    return best_c;
 }
 
 int hn_cmd_calibrate(int argc, char **argv)
@@ -240,10 +274,13 @@ int hn_cmd_calibrate(int argc, char **argv)
         return 1;
     }
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
-    double cycles[NRUNS], scanned[NRUNS], streamed[NRUNS], objects[NRUNS], mark[NRUNS];
+    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
     /* Per cycle of the kept runs: the columns; the mark CPU; the pauses. */
-    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
+    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS], sh[MAXS];
+    /* The same before outliers leave, and each run's cycles in them, for its fit. */
+    static double ox[NCOEF][MAXS], oh[MAXS];
+    size_t run_first[NRUNS], run_end[NRUNS];
     size_t ns = 0;
     size_t n = 0;
     int rc = 0;
@@ -257,6 +294,7 @@ int hn_cmd_calibrate(int argc, char **argv)
         for (size_t g = 0; g < NGOGC && rc == 0; g++) {
             mark[n] = sweep[n] = INFINITY;
             size_t first = ns; /* this configuration's cycles start here */
+            run_first[n] = run_end[n] = first;
             for (int rep = 0; rep < REPEATS && rc == 0; rep++) {
                 hn_replay_gc_result res;
                 fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
@@ -275,23 +313,24 @@ int hn_cmd_calibrate(int argc, char **argv)
                 /* The faster run's cycles replace the slower one's: interference only
                  * ever adds CPU time. */
                 mark[n] = 0;
-                cycles[n] = scanned[n] = streamed[n] = objects[n] = pause_sum[n] = 0;
+                cycles[n] = scanned[n] = objects[n] = pause_sum[n] = 0;
                 ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
                     sx[0][ns] = cy->scanned - cy->streamed;
                     sx[1][ns] = cy->streamed;
                     sx[2][ns] = cy->objects;
+                    sh[ns] = cy->heap;
                     sy[ns] = cy->mark_cpu_ns;
                     sp[ns] = cy->pause_ns;
                     cycles[n]++;
                     scanned[n] += cy->scanned;
-                    streamed[n] += cy->streamed;
                     objects[n] += cy->objects;
                     mark[n] += cy->mark_cpu_ns;
                     pause_sum[n] += cy->pause_ns;
                 }
             }
+            run_end[n] = ns;
             n++;
         }
         unlink(trace);
@@ -303,6 +342,9 @@ int hn_cmd_calibrate(int argc, char **argv)
         hn_gcsim_error("calibrate: only %zu cycles measured; a higher --rate gives more", ns);
         return 1;
     }
+    memcpy(oh, sh, ns * sizeof *oh);
+    for (int j = 0; j < NCOEF; j++)
+        memcpy(ox[j], sx[j], ns * sizeof ox[j][0]);
 
     hn_cost cost;
     hn_cost_defaults(&cost);
@@ -324,7 +366,7 @@ int hn_cmd_calibrate(int argc, char **argv)
     /* Marking: every cycle's CPU; then once more without the cycles more than four
      * times the median residual off. */
     double coef[NCOEF];
-    fit_nonneg(sx, sy, ns, coef);
+    double cache = fit_with_cache(sx, sh, sy, ns, coef);
     for (size_t i = 0; i < ns; i++) {
         double f = 0;
         for (int j = 0; j < NCOEF; j++)
@@ -340,13 +382,14 @@ int hn_cmd_calibrate(int argc, char **argv)
             continue;
         for (int j = 0; j < NCOEF; j++)
             sx[j][kept] = sx[j][i];
+        sh[kept] = sh[i];
         sy[kept++] = sy[i];
     }
     fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the mark fit\n", ns, kept);
     free(sorted);
     free(res);
     ns = kept;
-    fit_nonneg(sx, sy, ns, coef);
+    cache = fit_with_cache(sx, sh, sy, ns, coef);
     double r2_ss = 0, r2_st = 0, r2_mean = 0;
     for (size_t i = 0; i < ns; i++)
         r2_mean += sy[i] / (double)ns;
@@ -360,6 +403,8 @@ int hn_cmd_calibrate(int argc, char **argv)
     cost.mark_ns_per_byte = coef[0];
     cost.mark_ns_per_streamed_byte = coef[1];
     cost.mark_ns_per_object = coef[2];
+    cost.mark_ns_per_object_uncached = coef[3];
+    cost.cache_bytes = coef[3] > 0 ? cache : 0;
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -371,8 +416,10 @@ int hn_cmd_calibrate(int argc, char **argv)
            "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms", "fit ms",
            "sweep ms", "fit ms");
     for (size_t i = 0; i < n; i++) {
-        double fm = coef[0] * (scanned[i] - streamed[i]) + coef[1] * streamed[i] +
-                    coef[2] * objects[i];
+        double fm = 0;
+        for (size_t k = run_first[i]; k < run_end[i]; k++)
+            fm += coef[0] * ox[0][k] + coef[1] * ox[1][k] +
+                  ox[2][k] * hn_cost_per_object(coef[2], coef[3], cost.cache_bytes, oh[k]);
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
@@ -380,9 +427,10 @@ int hn_cmd_calibrate(int argc, char **argv)
                pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6);
     }
     printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_streamed_byte %.4f, "
-           "mark_ns_per_object %.2f, sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
+           "mark_ns_per_object %.2f, mark_ns_per_object_uncached %.2f, cache_bytes %.0f, "
+           "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
            cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_streamed_byte,
-           cost.mark_ns_per_object,
+           cost.mark_ns_per_object, cost.mark_ns_per_object_uncached, cost.cache_bytes,
            cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;

@@ -8,7 +8,9 @@
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.212
  *   mark_ns_per_streamed_byte 0.091
- *   mark_ns_per_object 80.5
+ *   mark_ns_per_object 48.3
+ *   mark_ns_per_object_uncached 31.0
+ *   cache_bytes 8388608
  *   sweep_ns_per_span 148.2
  *
  * `version` comes first and must be 2 or HN_COST_FILE_VERSION: the constants' meaning
@@ -16,8 +18,8 @@
  * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
  * cost for every byte, which a version 2 file still gives streamed bytes too), and a
  * file of another version is refused with a message saying to calibrate again. Every
- * name must be known and every value a finite non-negative number; all five must be
- * present (four in version 2). A file that breaks these rules is an error, not silently ignored: a user
+ * name must be known and every value a finite non-negative number; all seven must be
+ * present (four in version 2, which has no cache term either). A file that breaks these rules is an error, not silently ignored: a user
  * who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
@@ -36,6 +38,8 @@ void hn_cost_defaults(hn_cost *c)
     c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
     c->mark_ns_per_streamed_byte = HN_COST_DEFAULT_MARK_NS_PER_STREAMED_BYTE;
     c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
+    c->mark_ns_per_object_uncached = HN_COST_DEFAULT_MARK_NS_PER_OBJECT_UNCACHED;
+    c->cache_bytes = HN_COST_DEFAULT_CACHE_BYTES;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
 }
@@ -124,6 +128,12 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         } else if (strcmp(name, "mark_ns_per_streamed_byte") == 0 && version >= 3) {
             n.mark_ns_per_streamed_byte = v;
             seen |= 16;
+        } else if (strcmp(name, "mark_ns_per_object_uncached") == 0 && version >= 3) {
+            n.mark_ns_per_object_uncached = v;
+            seen |= 32;
+        } else if (strcmp(name, "cache_bytes") == 0 && version >= 3) {
+            n.cache_bytes = v;
+            seen |= 64;
         } else {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
             rc = -1;
@@ -135,14 +145,16 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         snprintf(err, HN_COST_ERR_LEN, "%s: empty: no version line", path);
         rc = -1;
     }
-    if (rc == 1 && version == 2) { /* one cost for every byte */
+    if (rc == 1 && version == 2) { /* one cost for every byte and every heap */
         n.mark_ns_per_streamed_byte = n.mark_ns_per_byte;
-        seen |= 16;
+        n.mark_ns_per_object_uncached = 0;
+        n.cache_bytes = 0;
+        seen |= 16 | 32 | 64;
     }
-    if (rc == 1 && seen != 31) {
+    if (rc == 1 && seen != 127) {
         snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
-                 "mark_ns_per_streamed_byte, mark_ns_per_object and sweep_ns_per_span",
-                 path);
+                 "mark_ns_per_streamed_byte, mark_ns_per_object, mark_ns_per_object_uncached, "
+                 "cache_bytes and sweep_ns_per_span", path);
         rc = -1;
     }
     if (rc == 1) {
@@ -181,9 +193,10 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
     }
     fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
                "mark_ns_per_streamed_byte %.4f\nmark_ns_per_object %.2f\n"
-               "sweep_ns_per_span %.2f\n",
+               "mark_ns_per_object_uncached %.2f\ncache_bytes %.0f\nsweep_ns_per_span %.2f\n",
             comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte,
-            c->mark_ns_per_streamed_byte, c->mark_ns_per_object, c->sweep_ns_per_span);
+            c->mark_ns_per_streamed_byte, c->mark_ns_per_object, c->mark_ns_per_object_uncached,
+            c->cache_bytes, c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

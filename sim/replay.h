@@ -40,6 +40,7 @@ typedef struct hn_replay_cycle_sample {
     double scanned;      /* bytes the program held when its mark began: its scan work */
     double streamed;     /* of those, the bytes past each object's first KiB */
     double objects;      /* objects the program held then */
+    double heap;         /* bytes of objects in the heap then, garbage included */
 } hn_replay_cycle_sample;
 
 typedef struct hn_replay_gc_result {

@@ -332,6 +332,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     st = st0;
     uint64_t cycles = st.cycles, pauses = st.pauses;
     double scan_bytes = 0, scan_objects = 0, scan_streamed = 0; /* held when the mark began */
+    double scan_heap = 0; /* the heap then, garbage included */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
     double heap_area = 0, rss_area = 0;
@@ -396,6 +397,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
             if (st.pauses & 1) {
                 scan_bytes = (double)tree.bytes;
                 scan_streamed = (double)tree.streamed;
+                scan_heap = (double)st.heap_in_use;
                 scan_objects = (double)tree.n;
             }
             pauses = st.pauses;
@@ -415,6 +417,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                     .scanned = scan_bytes,
                     .streamed = scan_streamed,
                     .objects = scan_objects,
+                    .heap = scan_heap,
                 };
             u->live_mean += (double)st.heap_live * (double)k;
             if ((double)st.heap_live > u->live_peak)

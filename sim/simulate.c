@@ -202,7 +202,10 @@ static void start_cycle(hn_sim *s)
         s->mark_ns_per_byte +=
             ((s->cfg.cost.mark_ns_per_streamed_byte - s->cfg.cost.mark_ns_per_byte) *
                  (double)s->live_streamed +
-             s->cfg.cost.mark_ns_per_object * (double)s->objects.count) /
+             hn_cost_per_object(s->cfg.cost.mark_ns_per_object,
+                                s->cfg.cost.mark_ns_per_object_uncached,
+                                s->cfg.cost.cache_bytes, (double)s->heap_bytes) *
+                 (double)s->objects.count) /
             (double)s->live_bytes;
     s->scan_done = 0;
     s->alloc_credit = 0;

@@ -123,15 +123,21 @@ printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_n
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
 printf 'version 4\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 1: version '4': this gcsim reads versions 2 and 3; run .gcsim calibrate. again" "$TRACE"
-# Version 3 needs the streamed bytes' cost; version 2 has none (its per-byte cost is
-# used) and may not name it.
+# Version 3 needs the streamed bytes' cost and the cache term; version 2 has neither
+# (its per-byte cost is used for streamed bytes, no cache term) and may not name them.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "needs pause_ns, mark_ns_per_byte, mark_ns_per_streamed_byte" "$TRACE"
+run 1 "needs pause_ns, mark_ns_per_byte, mark_ns_per_streamed_byte, mark_ns_per_object, mark_ns_per_object_uncached, cache_bytes" "$TRACE"
 printf 'version 2\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 1\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "unknown name 'mark_ns_per_streamed_byte'" "$TRACE"
-printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+printf 'version 2\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\ncache_bytes 1\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "unknown name 'cache_bytes'" "$TRACE"
+printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 0\ncache_bytes 0\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3"
-cmp -s "$TMP/cal" "$TMP/v3" || { echo "FAIL: version 3 with equal byte costs differs from version 2"; fails=$((fails + 1)); }
+cmp -s "$TMP/cal" "$TMP/v3" || { echo "FAIL: version 3 with equal byte costs and no cache term differs from version 2"; fails=$((fails + 1)); }
+# The cache term: a heap bigger than the cache costs more per object.
+printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 100\ncache_bytes 1024\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+"$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3c"
+cmp -s "$TMP/v3" "$TMP/v3c" && { echo "FAIL: the cache term did not change GC CPU"; fails=$((fails + 1)); }
 printf 'version 2x\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "version '2x'" "$TRACE"
 printf '# nothing\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
