@@ -48,16 +48,5 @@ print(f"run {sys.argv[2]}: {len(bg)} cycles, background share median {statistics
       f"longest stop {max(stops):.3f} ms")
 PY
 done
-python3 - "$ALL" "$RUNS" <<'PY'
-import re, sys
-xs = []
-for line in open(sys.argv[1]):
-    m = re.search(r': ([\d.]+)\+[\d.]+\+([\d.]+) ms clock', line)
-    if m:
-        xs += [float(m.group(1)), float(m.group(2))]
-xs.sort()
-n = len(xs)
-print(f"all {sys.argv[2]} runs: {n} pauses, median {xs[n // 2]:.3f} ms, p99 {xs[n * 99 // 100]:.3f} ms, "
-      f"max {xs[-1]:.3f} ms, {sum(x > 0.5 for x in xs)} over 0.5 ms")
-PY
+python3 "$(dirname "$0")/pauses.py" "$ALL" "$RUNS"
 "$B/bench/gc/stop_floor" 2 10

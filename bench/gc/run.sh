@@ -18,20 +18,7 @@ TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
 pauses() { # gctrace file -> "mean p99 max" in ms over both pauses of every cycle
-  python3 - "$1" <<'PY'
-import re, sys
-xs = []
-for line in open(sys.argv[1]):
-    m = re.search(r': ([\d.]+)\+[\d.]+\+([\d.]+) ms clock', line)
-    if m:
-        xs += [float(m.group(1)), float(m.group(2))]
-xs.sort()
-if not xs:
-    print("- - -")
-else:
-    p99 = xs[min(len(xs) - 1, len(xs) * 99 // 100)]
-    print("%.3f %.3f %.3f" % (sum(xs) / len(xs), p99, xs[-1]))
-PY
+  python3 "$(dirname "$0")/pauses.py" "$1"
 }
 
 echo "machine: $(nproc) CPUs, load average $(cut -d' ' -f1-3 /proc/loadavg) at start"

@@ -27,14 +27,20 @@ static __attribute__((unused)) void *gct_trampoline(void *p) {
   return NULL;
 }
 
+/* Join t from an attached thread: in a blocking region, since a join cannot be
+ * interrupted by a stop under ThreadSanitizer. */
+static inline void gct_join(pthread_t t) {
+  heron_gc_blocking_begin();
+  pthread_join(t, NULL);
+  heron_gc_blocking_end();
+}
+
 /* Run fn(arg) on a new attached thread and wait for it. */
 static inline void gct_on_thread(void (*fn)(void *), void *arg) {
   gct_call_t c = {fn, arg};
   pthread_t t;
   if (pthread_create(&t, NULL, gct_trampoline, &c) != 0) abort();
-  heron_gc_blocking_begin(); /* a join cannot be interrupted under ThreadSanitizer */
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
 }
 
 static uint64_t gct_finalized;

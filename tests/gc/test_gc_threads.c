@@ -169,9 +169,7 @@ static __attribute__((unused)) void test_blocked_in_read(void **state) {
   heron_gc_stats_get(&b);
   assert_int_equal(b.cycles - a.cycles, 5);
   assert_int_equal(write(pipefd[1], "gcs!", 4), 4);
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
   assert_true(result[0]);
   assert_true(result[1]);
   close(pipefd[0]);
@@ -203,9 +201,7 @@ static __attribute__((unused)) void test_spinning_thread(void **state) {
   for (int i = 0; i < 5; i++) heron_gc_collect();
   heron_gc_stats_get(&b);
   spin_stop = 1;
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
   assert_int_equal(b.cycles - a.cycles, 5);
 }
 
@@ -224,9 +220,7 @@ static void test_exit_attached(void **state) {
   heron_gc_stats_get(&a);
   pthread_t t;
   pthread_create(&t, NULL, exits_attached, NULL);
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
   heron_gc_collect(); /* would fail to signal a thread that is gone */
   heron_gc_stats_t b;
   heron_gc_stats_get(&b);
@@ -271,9 +265,7 @@ static void test_heap_lock_waiter_not_signalled(void **state) {
   assert_true(skipped);
   assert_false(__atomic_load_n(&waiter_got_lock, __ATOMIC_ACQUIRE));
   pthread_mutex_unlock(&hn_heap.lock);
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
   assert_true(waiter_got_lock);
 }
 
@@ -335,9 +327,7 @@ static void test_signal_after_region_stop(void **state) {
     hn_threads_start_world();
   }
   __atomic_store_n(&late_quit, 1, __ATOMIC_RELEASE);
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
 }
 
 /* A thread entering and leaving blocking regions in a loop while the world is stopped
@@ -373,9 +363,7 @@ static void test_stops_meet_region_entries(void **state) {
     while (__atomic_load_n(&churn_rounds, __ATOMIC_RELAXED) == before) sched_yield();
   }
   __atomic_store_n(&churn_quit, 1, __ATOMIC_RELEASE);
-  heron_gc_blocking_begin();
-  pthread_join(t, NULL);
-  heron_gc_blocking_end();
+  gct_join(t);
 }
 
 static void alarm_handler(int sig) {
