@@ -87,6 +87,10 @@ typedef struct hn_sim {
     hn_limiter limiter;
     hn_model_heap heap;
     hn_objmap objects;  /* id + 1 -> rounded size, class; the objects the program holds */
+    /* heron's thread caches (gc/gctcache.h): per trace thread and small class, the
+     * objects a refill took that the thread has not allocated yet; they are heap. */
+    uint8_t (*cached)[HN_NCLASSES];
+    uint32_t ncached;   /* threads with a row in `cached` */
 
     /* Garbage: freed by the program and waiting for a sweep. `pending` will be found
      * dead by the next mark; `condemned` was found dead by the mark in progress;
