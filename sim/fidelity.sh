@@ -7,7 +7,7 @@
 # markdown table docs/gcsim.md shows: cycles, peak heap and GC CPU % with the relative
 # error against the replay, and the line "N of M rows within bounds". The bounds:
 # cycles and peak heap within 10 %, GC CPU within 25 % (relative).
-# Environment: RUNS (replays per setting, default 3), COST (below).
+# Environment: RUNS (replays per setting, default 5), COST (below).
 #
 # Both sides plan with the collector's processors (--procs = the CPUs online) and run on
 # the same time line. The replay follows the trace's time stamps, so a trace with more
@@ -18,12 +18,12 @@
 # column is the most any replay fell behind that time line: near 0 means the collector
 # saw the program's allocation rate. The replays' columns give the range (min-max) of
 # the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
-# setting, and sqlite's peak heap by a third. Takes about three minutes with RUNS=3
+# setting, and sqlite's peak heap by a third. Takes about four minutes with RUNS=5
 # (the replays run at the traces' own speed).
 set -eu
 BUILD=${1:-build}
 GCSIM=$BUILD/sim/gcsim
-RUNS=${RUNS:-3}
+RUNS=${RUNS:-5}
 # The cost model: "calibrate" (the default) measures it on this machine first, as a user
 # would (`gcsim calibrate` into a temporary file, about half a minute); "default" is
 # the compiled-in one; anything else is a calibration file.
