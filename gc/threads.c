@@ -279,6 +279,8 @@ void hn_threads_blocking_end(void) {
 void hn_threads_lock_at_safepoint(pthread_mutex_t *m) {
   if (pthread_mutex_trylock(m) == 0) return;
   hn_gcthread_t *t = self_rec;
+  /* Inside a no-suspend region a thread must not stop (it holds work chunks), so it
+   * does not enter a blocking region, where it might; no such region takes this lock. */
   if (t == NULL || in_blocking_region(t) || __atomic_load_n(&t->nosuspend, __ATOMIC_RELAXED)) {
     hn_gc_lock(m);
     return;
