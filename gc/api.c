@@ -45,6 +45,7 @@ static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
     errno = ENOMEM;
     return NULL;
   }
+  hn_threads_poll(t);
   if (__builtin_expect(__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED), 0))
     hn_assist_alloc(t, size);
   else if (__builtin_expect(__atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=

@@ -68,6 +68,14 @@ static inline int hn_threads_stop_pending(const hn_gcthread_t *t) {
          __atomic_load_n(&hn_threads_stopping, __ATOMIC_RELAXED);
 }
 
+/* A safepoint (allocation calls it): a thread a stop is waiting for stops here, on its
+ * own, before the stop resorts to a signal. One load and a branch when no stop is on. */
+void hn_threads_safepoint(hn_gcthread_t *t);
+static inline void hn_threads_poll(hn_gcthread_t *t) {
+  if (__builtin_expect(__atomic_load_n(&hn_threads_stopping, __ATOMIC_RELAXED), 0))
+    hn_threads_safepoint(t);
+}
+
 /* Install the signal handlers. Once, from heron_gc_init(). Returns 0 or an errno. */
 int hn_threads_init(void);
 int hn_threads_attach(void);

@@ -366,6 +366,60 @@ static void test_stops_meet_region_entries(void **state) {
   gct_join(t);
 }
 
+/* Allocation is a safepoint: a thread that allocates stops there when a stop asks,
+ * without the signal. Here the signal is blocked, so nothing else could stop it. */
+static int alloc_loop_quit;
+static uint64_t alloc_loop_count;
+static hn_gcthread_t *alloc_loop_rec;
+
+static void *alloc_loop(void *arg) {
+  (void)arg;
+  heron_gc_thread_attach();
+  sigset_t sus;
+  sigemptyset(&sus);
+  sigaddset(&sus, HERON_GC_SIG_SUSPEND);
+  pthread_sigmask(SIG_BLOCK, &sus, NULL);
+  __atomic_store_n(&alloc_loop_rec, hn_threads_self(), __ATOMIC_RELEASE);
+  while (!__atomic_load_n(&alloc_loop_quit, __ATOMIC_ACQUIRE)) {
+    void *volatile p = heron_gc_malloc_noscan(32);
+    (void)p;
+    /* A pause now and then keeps the heap small with no collection to free it. */
+    if (__atomic_fetch_add(&alloc_loop_count, 1, __ATOMIC_RELAXED) % 1024 == 0) {
+      struct timespec ts = {0, 10000};
+      nanosleep(&ts, NULL);
+    }
+  }
+  pthread_sigmask(SIG_UNBLOCK, &sus, NULL); /* signals sent meanwhile find no stop */
+  heron_gc_thread_detach();
+  return NULL;
+}
+
+static void test_allocation_is_a_safepoint(void **state) {
+  (void)state;
+  /* No cycles of its own: the thread then enters no blocking region, and only the
+   * safepoint can stop it (without it the first stop would wait for good). */
+  int gogc = heron_gc_set_gogc(-1);
+  pthread_t t;
+  pthread_create(&t, NULL, alloc_loop, NULL);
+  struct timespec ts = {0, 100000};
+  while (__atomic_load_n(&alloc_loop_rec, __ATOMIC_ACQUIRE) == NULL) nanosleep(&ts, NULL);
+  for (int i = 0; i < 200; i++) {
+    uint64_t before = __atomic_load_n(&alloc_loop_count, __ATOMIC_RELAXED);
+    while (__atomic_load_n(&alloc_loop_count, __ATOMIC_RELAXED) == before) sched_yield();
+    hn_threads_stop_world(); /* returns once the thread stopped at an allocation */
+    uint64_t stopped_at = __atomic_load_n(&alloc_loop_count, __ATOMIC_RELAXED);
+    /* Stopped where its stack scan starts, or held in a blocking region (its own
+     * collections: waiting for a cycle to start, or an assist for grey work). */
+    assert_true(alloc_loop_rec->resume_skip || alloc_loop_rec->sp != 0);
+    for (int k = 0; k < 100; k++) sched_yield();
+    assert_int_equal(__atomic_load_n(&alloc_loop_count, __ATOMIC_RELAXED), stopped_at);
+    hn_threads_start_world();
+  }
+  __atomic_store_n(&alloc_loop_quit, 1, __ATOMIC_RELEASE);
+  gct_join(t);
+  heron_gc_set_gogc(gogc);
+}
+
 static void alarm_handler(int sig) {
   (void)sig;
   static const char msg[] = "test_gc_threads: a collection hung\n";
@@ -393,6 +447,7 @@ int main(void) {
       cmocka_unit_test(test_heap_lock_waiter_not_signalled),
       cmocka_unit_test(test_signal_after_region_stop),
       cmocka_unit_test(test_stops_meet_region_entries),
+      cmocka_unit_test(test_allocation_is_a_safepoint),
   };
   return cmocka_run_group_tests(tests, NULL, NULL);
 }
