@@ -27,6 +27,13 @@ static __attribute__((unused)) void *gct_trampoline(void *p) {
   return NULL;
 }
 
+/* Start fn(NULL) on a new thread (it attaches itself if it needs to). */
+static inline pthread_t gct_spawn(void *(*fn)(void *)) {
+  pthread_t t;
+  if (pthread_create(&t, NULL, fn, NULL) != 0) abort();
+  return t;
+}
+
 /* Join t from an attached thread: in a blocking region, since a join cannot be
  * interrupted by a stop under ThreadSanitizer. */
 static inline void gct_join(pthread_t t) {

@@ -275,16 +275,22 @@ static void test_heap_lock_waiter_not_signalled(void **state) {
  * acknowledgement, no second stop. The signal is held back with the mask to make
  * the order certain. */
 static hn_gcthread_t *late_rec;
+/* Blocks (or unblocks) the suspend signal in the calling thread: a stop's signal then
+ * waits, and the thread must answer the stop some other way. */
+static void hold_suspend_signal(int hold) {
+  sigset_t sus;
+  sigemptyset(&sus);
+  sigaddset(&sus, HERON_GC_SIG_SUSPEND);
+  pthread_sigmask(hold ? SIG_BLOCK : SIG_UNBLOCK, &sus, NULL);
+}
+
 static int late_resumed, late_quit;
 static uint64_t late_ticks;
 
 static void *late_signal_thread(void *arg) {
   (void)arg;
   heron_gc_thread_attach();
-  sigset_t sus;
-  sigemptyset(&sus);
-  sigaddset(&sus, HERON_GC_SIG_SUSPEND);
-  pthread_sigmask(SIG_BLOCK, &sus, NULL);
+  hold_suspend_signal(1);
   hn_gcthread_t *me = hn_threads_self();
   __atomic_store_n(&late_rec, me, __ATOMIC_RELEASE);
   struct timespec ts = {0, 100000};
@@ -292,7 +298,7 @@ static void *late_signal_thread(void *arg) {
     nanosleep(&ts, NULL);
   heron_gc_blocking_begin(); /* stops here until the restart */
   heron_gc_blocking_end();
-  pthread_sigmask(SIG_UNBLOCK, &sus, NULL); /* the held-back signal arrives now */
+  hold_suspend_signal(0); /* the held-back signal arrives now */
   __atomic_store_n(&late_resumed, 1, __ATOMIC_RELEASE);
   while (!__atomic_load_n(&late_quit, __ATOMIC_ACQUIRE)) {
     __atomic_fetch_add(&late_ticks, 1, __ATOMIC_RELAXED);
@@ -304,8 +310,7 @@ static void *late_signal_thread(void *arg) {
 
 static void test_signal_after_region_stop(void **state) {
   (void)state;
-  pthread_t t;
-  pthread_create(&t, NULL, late_signal_thread, NULL);
+  pthread_t t = gct_spawn(late_signal_thread);
   hn_gcthread_t *w;
   struct timespec ts = {0, 100000};
   while ((w = __atomic_load_n(&late_rec, __ATOMIC_ACQUIRE)) == NULL) nanosleep(&ts, NULL);
@@ -351,8 +356,7 @@ static void *region_churn(void *arg) {
 
 static void test_stops_meet_region_entries(void **state) {
   (void)state;
-  pthread_t t;
-  pthread_create(&t, NULL, region_churn, NULL);
+  pthread_t t = gct_spawn(region_churn);
   struct timespec ts = {0, 10000};
   while (__atomic_load_n(&churn_rounds, __ATOMIC_RELAXED) == 0) nanosleep(&ts, NULL);
   for (int i = 0; i < 3000; i++) {
@@ -375,10 +379,7 @@ static hn_gcthread_t *alloc_loop_rec;
 static void *alloc_loop(void *arg) {
   (void)arg;
   heron_gc_thread_attach();
-  sigset_t sus;
-  sigemptyset(&sus);
-  sigaddset(&sus, HERON_GC_SIG_SUSPEND);
-  pthread_sigmask(SIG_BLOCK, &sus, NULL);
+  hold_suspend_signal(1);
   __atomic_store_n(&alloc_loop_rec, hn_threads_self(), __ATOMIC_RELEASE);
   while (!__atomic_load_n(&alloc_loop_quit, __ATOMIC_ACQUIRE)) {
     void *volatile p = heron_gc_malloc_noscan(32);
@@ -389,7 +390,7 @@ static void *alloc_loop(void *arg) {
       nanosleep(&ts, NULL);
     }
   }
-  pthread_sigmask(SIG_UNBLOCK, &sus, NULL); /* signals sent meanwhile find no stop */
+  hold_suspend_signal(0); /* signals sent meanwhile find no stop */
   heron_gc_thread_detach();
   return NULL;
 }
@@ -399,8 +400,7 @@ static void test_allocation_is_a_safepoint(void **state) {
   /* No cycles of its own: the thread then enters no blocking region, and only the
    * safepoint can stop it (without it the first stop would wait for good). */
   int gogc = heron_gc_set_gogc(-1);
-  pthread_t t;
-  pthread_create(&t, NULL, alloc_loop, NULL);
+  pthread_t t = gct_spawn(alloc_loop);
   struct timespec ts = {0, 100000};
   while (__atomic_load_n(&alloc_loop_rec, __ATOMIC_ACQUIRE) == NULL) nanosleep(&ts, NULL);
   for (int i = 0; i < 200; i++) {
