@@ -369,9 +369,10 @@ static void *sweeper_main(void *arg) {
    * yields to other goroutines; allocation sweeps what it needs itself, and the next
    * cycle finishes the rest. A stop waits for every signalled mutator to be scheduled,
    * and at normal priority the sweeper, which sleeps often and so is owed CPU, could
-   * hold the CPU of a preempted mutator for milliseconds: at 1 GiB live, 2 mutators and
-   * 2 CPUs, runs with a stop over 0.3 ms went from 3 in 8 to 1 in 8 (each of 2-12 ms,
-   * the mutator preempted as it woke a lock's waiter). SCHED_IDLE needs no privilege. */
+   * hold the CPU of a preempted mutator for milliseconds (seen at 1 GiB live with 2
+   * mutators on 2 CPUs: stops of 2-12 ms waiting for a mutator preempted as it woke a
+   * lock's waiter; docs/gc.md has the pauses before and after). SCHED_IDLE needs no
+   * privilege. */
   struct sched_param none = {0};
   pthread_setschedparam(pthread_self(), SCHED_IDLE, &none);
   uint64_t seen = 0;

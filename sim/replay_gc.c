@@ -27,7 +27,8 @@
  *    make the tree's order unrelated to the objects' addresses for every trace: kept in
  *    allocation order, a trace that frees mostly its newest objects (python-json) had
  *    its tree walked nearly in address order (its GC CPU at GOGC=50 was 2.07 %, 2.33-2.45 %
- *    with random slots), an order the trace cannot tell the model. So the
+ *    with random slots: `gcsim --replay=gc --procs=2 --time-scale=8 --gogc=50` on
+ *    sim/traces/python-json.trace), an order the trace cannot tell the model. So the
  *    collector sees what a program's heap would give it: scan work in the objects,
  *    spread over a tree it can mark in any order, and almost nothing in the roots (a
  *    table of every object registered as a root made each pause scan it, and counted

@@ -13,7 +13,7 @@
 #   - the longest stop part of any pause (signals sent until every thread stopped);
 # then, over the pauses of all runs together (a run of 56 pauses has no p99 of its
 # own: its p99 is its longest pause), the pause median, p99 and maximum and the
-# number over 0.5 ms, and the machine's floor for such a stop without a collector
+# number over 0.5 ms, the number of stop parts over 0.3 ms, and the machine's floor for such a stop without a collector
 # (stop_floor, 2 busy threads, 10 s).
 # GOGC is taken from the environment, as the collector does.
 set -eu
