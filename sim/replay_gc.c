@@ -393,9 +393,11 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         }
         heron_gc_stats_get(&st);
         if (st.pauses != pauses) {
-            /* An odd count: the first pause of a cycle is over and marking began; the
-             * objects held now are what it scans (those allocated later are black). */
-            if (st.pauses & 1) {
+            /* An odd count since the last event: the first pause of a cycle is over and
+             * marking began; the objects held now are what it scans (those allocated
+             * later are black). A whole cycle can pass during one event (the replay
+             * sleeps while the worker marks), so any odd count passed counts. */
+            if ((st.pauses & 1) || st.pauses - pauses >= 2) {
                 scan_bytes = (double)tree.bytes;
                 scan_streamed = (double)tree.streamed;
                 scan_heap = (double)st.heap_in_use;
