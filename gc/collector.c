@@ -33,6 +33,7 @@
  * registry; req_lock and pace_lock are leaves taken outside pauses.
  */
 #include "gc/collector.h"
+#include "gc/duty.h"
 #include "gc/lock.h"
 
 #include <errno.h>
@@ -153,10 +154,6 @@ static void mark_start_locked(hn_pace_cycle_t *c) {
 /* Scan work per slice of the background worker between clock checks: about 50-100 us
  * of marking, so a slice ends close to its time. */
 #define WORKER_CHUNK_WORK ((uint64_t)64 << 10)
-/* A slice of background marking: long enough that the pool lock and clock reads cost
- * nothing, short enough that a duty cycle below one processor is smooth (Go's
- * fractional worker preempts at similar granularity). */
-#define WORKER_SLICE_NS 1000000
 
 /* Step 2: background marking on this thread until no grey object is left. */
 static void mark_concurrent(hn_pace_cycle_t *c) {
@@ -165,11 +162,12 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
   if (util > 1) util = 1; /* one worker thread */
   if (util <= 0) util = HN_PACER_BG_UTILIZATION;
   int64_t cpu0 = hn_pace_thread_cpu_ns();
-  int64_t wall0 = hn_pace_now_ns();
+  hn_duty duty;
+  hn_duty_init(&duty, hn_pace_now_ns(), util);
   for (;;) {
     hn_marker_t m;
     memset(&m, 0, sizeof m);
-    uint64_t end = now_ns() + WORKER_SLICE_NS;
+    uint64_t end = now_ns() + HN_DUTY_SLICE_NS;
     uint64_t done = 0;
     for (;;) {
       uint64_t d = hn_mark_drain_n(&m, WORKER_CHUNK_WORK);
@@ -190,15 +188,10 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
       continue;
     }
     if (util < 1 && done > 0) {
-      /* Go's fractional worker: the worker's CPU since marking began is kept at util
-       * times the wall time since then, by sleeping until the moment that makes it so.
-       * Sleeping for each slice's share instead lost every oversleep and every
-       * preemption for good: the worker ran at 0.19-0.20 of the CPUs, not 0.25. A
-       * deficit beyond two slices is forgiven, so a worker starved by the scheduler
-       * does not then take a whole processor to catch up. */
+      /* Go's fractional worker: sleep until this thread's CPU since marking began is
+       * util times the wall time since then (gc/duty.h). */
       int64_t now = hn_pace_now_ns();
-      int64_t due = wall0 + (int64_t)((double)(hn_pace_thread_cpu_ns() - cpu0) / util);
-      if (now - due > 2 * WORKER_SLICE_NS) wall0 += now - due - 2 * WORKER_SLICE_NS;
+      int64_t due = hn_duty_resume_at(&duty, now, hn_pace_thread_cpu_ns() - cpu0);
       if (due > now) {
         struct timespec ts = {due / 1000000000, due % 1000000000};
         while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR) {

@@ -36,7 +36,8 @@
  * Where heron's collector (gc/) is not Go's, the model follows heron's, since
  * `--replay=gc` checks the model against it:
  *   - one background mark worker: its share is the pacer's worker plan, at most one
- *     processor (gc/collector.c runs one worker thread on a duty cycle);
+ *     processor, taken as heron's worker takes it: full-speed slices and sleeps
+ *     between them (gc/duty.h, sim/bg_worker.h);
  *   - assists scan all they owe themselves: heron keeps no pool of background credit
  *     to steal from;
  *   - objects under 16 bytes take 16 (heron's smallest object, for 16-byte alignment);
@@ -63,7 +64,7 @@
 
 /* The physical page the scavenger releases in. */
 #define SIM_PHYS_PAGE 4096u
-/* heron's collector has one background mark worker thread. */
+/* heron's collector has one background mark worker thread (sim/bg_worker.h). */
 #define HN_SIM_BG_WORKERS 1.0
 /* heron's smallest object: class 1 (8 bytes) would break 16-byte alignment. */
 #define HN_SIM_MIN_OBJECT 16u
@@ -145,12 +146,13 @@ static void pause(hn_sim *s, int64_t ns)
     s->sum.pause_cpu_ns += (double)ns * s->procs;
 }
 
-/* Background marking from mark_progress_t up to t. */
-static void progress(hn_sim *s, int64_t t)
+/* Background marking from mark_progress_t up to t, the worker at `speed` of a processor
+ * while it runs. */
+static void progress_at(hn_sim *s, int64_t t, double speed)
 {
     if (t <= s->mark_progress_t)
         return;
-    double cpu = (double)(t - s->mark_progress_t) * s->bg_cpus;
+    double cpu = hn_bg_worker_run(&s->worker, t, speed);
     double work = s->mark_ns_per_byte > 0 ? cpu / s->mark_ns_per_byte
                                                    : s->scan_total;
     s->scan_done += work;
@@ -159,14 +161,18 @@ static void progress(hn_sim *s, int64_t t)
     s->mark_progress_t = t;
 }
 
+static void progress(hn_sim *s, int64_t t)
+{
+    progress_at(s, t, 1.0);
+}
+
 /* When background marking alone would finish the scan work. */
 static int64_t mark_done_time(const hn_sim *s)
 {
     double left = s->scan_total - s->scan_done;
     if (left <= 0)
         return s->mark_progress_t;
-    double ns = left * s->mark_ns_per_byte / s->bg_cpus;
-    return s->mark_progress_t + (int64_t)ns + 1;
+    return hn_bg_worker_time_for(&s->worker, left * s->mark_ns_per_byte) + 1;
 }
 
 static int64_t next_check_time(const hn_sim *s)
@@ -232,6 +238,7 @@ static void start_cycle(hn_sim *s)
         s->bg_cpus = HN_SIM_BG_WORKERS;
     if (s->bg_cpus <= 0)
         s->bg_cpus = HN_PACER_BG_UTILIZATION;
+    hn_bg_worker_start(&s->worker, s->now, s->bg_cpus);
     s->mark_done_at = mark_done_time(s);
     s->next_check = next_check_time(s);
     if (s->cfg.series)
@@ -456,14 +463,10 @@ static int assist(hn_sim *s, uint64_t bytes)
         integrate(s, s->now);
         s->now += (int64_t)ns;
         s->shift += (int64_t)ns;
-        /* While this thread assists, background workers keep only the processors it
-         * leaves them: none at all with one processor (Go's fractional worker cannot
-         * run on the P the assisting goroutine holds). */
-        double keep = (double)(s->procs - 1) < s->bg_cpus ? (double)(s->procs - 1) : s->bg_cpus;
-        double full = s->bg_cpus;
-        s->bg_cpus = keep;
-        progress(s, s->now);
-        s->bg_cpus = full;
+        /* While this thread assists, the worker keeps only the processors it leaves:
+         * none at all with one processor (Go's fractional worker cannot run on the P
+         * the assisting goroutine holds). */
+        progress_at(s, s->now, s->procs > 1 ? 1.0 : 0.0);
     }
     s->mark_done_at = mark_done_time(s);
     s->next_check = next_check_time(s);

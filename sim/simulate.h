@@ -24,6 +24,7 @@
 #include "gc/limiter.h"
 #include "gc/pacer.h"
 #include "gc/scavenge_goal.h"
+#include "sim/bg_worker.h"
 #include "sim/costmodel.h"
 #include "sim/model_heap.h"
 #include "sim/series.h"
@@ -116,7 +117,8 @@ typedef struct hn_sim {
     int64_t cycle_start;      /* sweep termination began (model time) */
     int64_t mark_start;       /* concurrent mark began */
     int64_t mark_progress_t;  /* background work counted up to here */
-    double bg_cpus;           /* processors' worth of background marking */
+    double bg_cpus;           /* the worker's share of processors (at most one) */
+    hn_bg_worker worker;      /* its slices and sleeps */
     double scan_total;        /* bytes the mark must scan */
     double mark_ns_per_byte;  /* this mark's CPU per byte, per-object cost included */
     double scan_done;

@@ -259,10 +259,51 @@ static void test_model_heap_spans(void **state)
     assert_int_equal(hn_model_heap_rss(&h), (h.in_use) * HN_MODEL_PAGE);
 }
 
+/* The model of heron's worker (sim/bg_worker.h) at a half share: full-speed slices of
+ * 1 ms, a sleep after each; a mark of under a slice is over in it; time_for agrees
+ * with running to that time; an assist with one processor (speed 0) starves it. */
+static void test_bg_worker_slices(void **state)
+{
+    (void)state;
+    const int64_t ms = 1000000;
+    hn_bg_worker w;
+    hn_bg_worker_start(&w, 100 * ms, 0.5);
+    assert_int_equal(hn_bg_worker_time_for(&w, 0.6 * ms), 100 * ms + 600000);
+    assert_int_equal(hn_bg_worker_time_for(&w, 1.0 * ms), 101 * ms);
+    assert_int_equal(hn_bg_worker_time_for(&w, 1.5 * ms), 102 * ms + 500000);
+    assert_int_equal(hn_bg_worker_time_for(&w, 3.0 * ms), 105 * ms);
+    /* 0-1 ms runs, 1-2 sleeps, 2-3 runs, 3-3.5 sleeps. */
+    assert_true(hn_bg_worker_run(&w, 101 * ms, 1) == 1.0 * ms);
+    assert_true(hn_bg_worker_run(&w, 102 * ms, 1) == 0);
+    assert_true(w.sleeping);
+    assert_true(hn_bg_worker_run(&w, 103 * ms + 500000, 1) == 1.0 * ms);
+    assert_true(w.sleeping);
+    assert_int_equal(w.wake, 104 * ms);
+    /* From asleep: 2.5 ms more is 104-105, 106-107, 108-108.5. */
+    int64_t t = hn_bg_worker_time_for(&w, 2.5 * ms);
+    assert_int_equal(t, 108 * ms + 500000);
+    assert_true(hn_bg_worker_run(&w, t, 1) == 2.5 * ms);
+    /* At a share of one it never sleeps. */
+    hn_bg_worker_start(&w, 0, 1.0);
+    assert_int_equal(hn_bg_worker_time_for(&w, 7.5 * ms), 7500000);
+    assert_true(hn_bg_worker_run(&w, 7500000, 1) == 7.5 * ms);
+    /* Starved from 0.5 to 5 ms (an assist with one processor): no CPU, the deficit
+     * past two slices forgiven, then slices back to back until it is on its share. */
+    hn_bg_worker_start(&w, 0, 0.5);
+    assert_true(hn_bg_worker_run(&w, 500000, 1) == 0.5 * ms);
+    assert_true(hn_bg_worker_run(&w, 5 * ms, 0) == 0);
+    assert_int_equal(w.duty.wall0, 2 * ms); /* forgiven at 4 and 5 ms: 1 ms each */
+    t = hn_bg_worker_time_for(&w, 3 * ms);
+    double cpu = hn_bg_worker_run(&w, t, 1);
+    assert_true(cpu > 2.999 * ms && cpu < 3.001 * ms);
+    assert_true(t < 5 * ms + 2 * 3 * ms); /* sooner than at the half share */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_heap_spans),
+        cmocka_unit_test(test_bg_worker_slices),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
         cmocka_unit_test(test_gogc_off_never_collects),
