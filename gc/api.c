@@ -119,6 +119,7 @@ void heron_gc_stats_get(heron_gc_stats_t *out) {
   out->heap_in_use = LD(hn_heap.in_use);
   out->heap_live = LD(hn_gc_counters.live);
   out->heap_spans = LD(hn_heap.span_bytes);
+  out->spans = LD(hn_heap.spans);
   uint64_t trig = LD(hn_heap.trigger);
   out->next_gc = trig == UINT64_MAX ? UINT64_MAX : out->heap_in_use - LD(hn_heap.since_gc) + trig;
   out->cycles = LD(hn_gc_counters.cycles);

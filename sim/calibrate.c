@@ -13,7 +13,7 @@
  *    collector's own counters), the bytes and objects the program held when the mark
  *    began (what it scans; later objects are allocated black), and the wall time of
  *    the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the sweeper
- *    thread's, not the scavenger's) and the span pages in use summed over the cycles.
+ *    thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
  *               + mark_ns_per_streamed_byte * streamed bytes
@@ -27,9 +27,11 @@
  *    pauses a neighbour's process preempted, which on a loaded machine made the mean
  *    5x the median); and over the runs (the lesser of each pair: interference only
  *    adds):
- *      sweeper CPU = sweep_ns_per_span * span pages.
+ *      sweeper CPU = sweep_ns_per_span * spans
+ *    (spans, not their pages: over the sixteen runs the relative error of the fit was
+ *    0.22 RMS per span against 0.77 per page).
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
- *    (costmodel.h, version 2), unless --dry-run.
+ *    (costmodel.h, version HN_COST_FILE_VERSION), unless --dry-run.
  */
 #include <errno.h>
 #include <fcntl.h>

@@ -4,7 +4,7 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 3
+ *   version 4
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.212
  *   mark_ns_per_streamed_byte 0.091
@@ -13,14 +13,15 @@
  *   cache_bytes 8388608
  *   sweep_ns_per_span 148.2
  *
- * `version` comes first and must be 2 or HN_COST_FILE_VERSION: the constants' meaning
+ * `version` comes first and must be 2, 3 or HN_COST_FILE_VERSION: the constants' meaning
  * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
  * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
- * cost for every byte, which a version 2 file still gives streamed bytes too), and a
- * file of another version is refused with a message saying to calibrate again. Every
- * name must be known and every value a finite non-negative number; all seven must be
- * present (four in version 2, which has no cache term either). A file that breaks these rules is an error, not silently ignored: a user
- * who calibrated expects the calibration to be used.
+ * cost for every byte, which a version 2 file still gives streamed bytes too; versions
+ * 2 and 3 fitted the sweep cost per span page), and a file of another version is
+ * refused with a message saying to calibrate again. Every name must be known and every
+ * value a finite non-negative number; all seven must be present (four in version 2,
+ * which has no cache term either). A file that breaks these rules is an error, not
+ * silently ignored: a user who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
 
@@ -92,10 +93,10 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
                 snprintf(err, HN_COST_ERR_LEN, "%s: line %d: no version line before it: an "
                          "old calibration (of the stop-the-world collector); run `gcsim "
                          "calibrate` again", path, lineno);
-            else if ((ver != 2 && ver != HN_COST_FILE_VERSION) ||
+            else if (ver < 2 || ver > HN_COST_FILE_VERSION ||
                      strspn(value, "0123456789") != strlen(value))
                 snprintf(err, HN_COST_ERR_LEN, "%s: line %d: version '%s': this gcsim reads "
-                         "versions 2 and %d; run `gcsim calibrate` again", path, lineno, value,
+                         "versions 2 to %d; run `gcsim calibrate` again", path, lineno, value,
                          HN_COST_FILE_VERSION);
             else {
                 versioned = true;

@@ -47,15 +47,17 @@ typedef struct hn_cost {
  * (2-core x86-64 VM, shared, quiet: load average under 1.7, Debian 12, debugoptimized
  * build, heron's concurrent collector as in main on 2026-12-05 at 15:30), 15:34 and
  * 15:50 UTC: pause 88.6 and 92.1 us; per byte 0.314 and 0.330 ns in an object's first
- * KiB, 0.109 and 0.107 ns past it; per object 65.5 and 63.9 ns; per span 205 and 192
- * ns. (The defaults before streamed bytes, from five runs on 2026-11-29 with the
- * machine loaded: 170 us, 0.26 ns a byte, 79 ns an object, 217 ns a span.) An order of
- * magnitude, not a constant of nature: calibrate on the machine that matters. See
- * docs/gcsim.md "The cost model". */
+ * KiB, 0.109 and 0.107 ns past it; per object 65.5 and 63.9 ns. The sweep cost per
+ * span: the mean of 315, 324 and 350 ns in three runs of `gcsim calibrate --dry-run`
+ * the same day at 17:35-17:37 UTC, the first fitted per span (those of 15:34 and
+ * 15:50, per span page, gave 205 and 192 ns a page). (The defaults before streamed bytes, from five
+ * runs on 2026-11-29 with the machine loaded: 170 us, 0.26 ns a byte, 79 ns an object.)
+ * An order of magnitude, not a constant of nature: calibrate on the machine that
+ * matters. See docs/gcsim.md "The cost model". */
 #define HN_COST_DEFAULT_PAUSE_NS 90000.0
 #define HN_COST_DEFAULT_MARK_NS_PER_BYTE 0.32
 #define HN_COST_DEFAULT_MARK_NS_PER_OBJECT 65.0
-#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 200.0
+#define HN_COST_DEFAULT_SWEEP_NS_PER_SPAN 330.0
 /* Where an object's streamed bytes begin (the scan's first KiB of an object is read
  * at the cost of scattered memory), and their default cost (above). */
 #define HN_COST_STREAM_AFTER 1024u
@@ -85,12 +87,14 @@ int hn_cost_path(char *buf, size_t len);
 /* Loads the calibration file if there is one: 1 loaded, 0 no file (defaults kept),
  * -1 the file is malformed (message in err, HN_COST_ERR_LEN bytes). */
 #define HN_COST_ERR_LEN 512
-/* The calibration file's format: 3 since streamed bytes have their own cost; 2 (read
- * still, its per-byte cost taken for streamed bytes too) since the constants are
- * fitted to the concurrent collector (marking CPU per byte and object, pause wall time
- * per cycle); version 1 (no version line) held a stop-the-world collector's pause
- * fit. */
-#define HN_COST_FILE_VERSION 3
+/* The calibration file's format: 4 since the sweep cost is fitted per span (the model
+ * counts spans; versions 2 and 3 fitted it per span page, which put heaps of
+ * multi-page spans at a third of their sweeping, and are read still, their sweep
+ * cost as it is); 3 since streamed bytes have their own cost; 2 (its per-byte cost
+ * taken for streamed bytes too) since the constants are fitted to the concurrent
+ * collector (marking CPU per byte and object, pause wall time per cycle); version 1
+ * (no version line) held a stop-the-world collector's pause fit. */
+#define HN_COST_FILE_VERSION 4
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */
 int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err);

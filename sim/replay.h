@@ -48,7 +48,7 @@ typedef struct hn_replay_gc_result {
     double marked_sum;    /* bytes marked, summed over cycles */
     double scanned_sum;   /* bytes held when each mark began, summed */
     double objects_sum;   /* objects held when each mark began, summed */
-    double spans_sum;     /* span pages in use at each cycle, summed */
+    double spans_sum;     /* spans in use at each cycle, summed */
     double trace_ns;      /* the trace's duration */
     double scavenger_cpu_ns; /* the scavenger thread's CPU (not GC CPU) */
     int32_t procs;        /* the collector's processors (CPUs online) */

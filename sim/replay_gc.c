@@ -410,7 +410,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
             out->marked_sum += (double)st.heap_live * (double)k;
             out->objects_sum += scan_objects * (double)k;
             out->scanned_sum += scan_bytes * (double)k;
-            out->spans_sum += (double)(st.heap_spans / HERON_PAGE_SIZE) * (double)k;
+            out->spans_sum += (double)st.spans * (double)k;
             if (k == 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
                 out->samples[out->nsamples++] = (hn_replay_cycle_sample){
                     .pause_ns = (double)(st.pause_total_ns - at_cycle.pause_total_ns),

@@ -181,7 +181,8 @@ HERON_API void heron_gc_weak_free(heron_gc_weak_t *w);
   X(scavenged_bytes, "bytes of free memory released to the OS since start")           \
   X(limiter_activations, "times the GC CPU limiter started limiting")                 \
   X(gogc, "GOGC in force (UINT64_MAX: off)")                                          \
-  X(memory_limit, "memory limit in force, bytes (INT64_MAX: none)")
+  X(memory_limit, "memory limit in force, bytes (INT64_MAX: none)")                   \
+  X(spans, "spans the collector holds (each sweep visits every one)")
 
 typedef struct heron_gc_stats {
 #define HERON_GC_STATS_FIELD(name, doc) uint64_t name;

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_sim_calibrate.sh GCSIM: `gcsim calibrate` end to end on small heaps: it writes a
-# version 3 calibration file that every later run loads, with seven non-negative costs,
+# version 4 calibration file that every later run loads, with seven non-negative costs,
 # mark and pause costs that are not zero (the collector did mark and pause), and a mark
 # fit close to what each run measured. The file goes to a temporary XDG_CONFIG_HOME.
 set -u
@@ -16,7 +16,7 @@ grep -q "^fit: " "$TMP/out" || { echo "FAIL: no fit printed"; exit 1; }
 awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|mark_ns_per_object_uncached|cache_bytes|sweep_ns_per_span) / { n++; if ($2 < 0) bad = 1 }
      /^mark_ns_per_(byte|streamed_byte|object) / { mark += $2 }
      /^pause_ns / { pause = $2 }
-     /^version 3$/ { v = 1 }
+     /^version 4$/ { v = 1 }
      END { exit !(v && n == 7 && !bad && mark > 0 && pause > 0) }' "$f" || { echo "FAIL: bad file:"; cat "$f"; exit 1; }
 # Each run's fitted marking CPU is the measured one's order of magnitude (the fit is of
 # every cycle; a run more than 4x off either way means it fitted nothing), and every run

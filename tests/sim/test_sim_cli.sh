@@ -121,8 +121,8 @@ run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
 # unversioned file, another version, a file with no version line at all.
 printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
-printf 'version 4\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "line 1: version '4': this gcsim reads versions 2 and 3; run .gcsim calibrate. again" "$TRACE"
+printf 'version 5\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '5': this gcsim reads versions 2 to 4; run .gcsim calibrate. again" "$TRACE"
 # Version 3 needs the streamed bytes' cost and the cache term; version 2 has neither
 # (its per-byte cost is used for streamed bytes, no cache term) and may not name them.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -134,6 +134,10 @@ run 1 "unknown name 'cache_bytes'" "$TRACE"
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 0\ncache_bytes 0\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3"
 cmp -s "$TMP/cal" "$TMP/v3" || { echo "FAIL: version 3 with equal byte costs and no cache term differs from version 2"; fails=$((fails + 1)); }
+# Version 4 is version 3 with the sweep cost per span: the same seven names, read alike.
+sed 's/^version 3$/version 4/' "$XDG_CONFIG_HOME/heron/gcsim-calibration" >"$TMP/v4cost"
+"$GCSIM" --cost="$TMP/v4cost" "$TRACE" | grep '^GC CPU' >"$TMP/v4"
+cmp -s "$TMP/v3" "$TMP/v4" || { echo "FAIL: version 4 read unlike version 3"; fails=$((fails + 1)); }
 # The cache term: a heap bigger than the cache costs more per object.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 100\ncache_bytes 1024\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3c"

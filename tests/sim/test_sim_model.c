@@ -184,10 +184,13 @@ static void test_limiter_caps_cpu_when_live_does_not_fit(void **state)
     hn_summary f0 = run(&fast, 100, HN_PACER_NO_LIMIT, 1);
     assert_true(100 * f0.gc_cpu_ns / f0.total_cpu_ns < pct);
     mark_scale = 1;
-    /* The slower program under the same limit: GC CPU stays near half too. */
+    /* The slower program under the same limit: what the limiter counts (pauses,
+     * marking, assists) stays near half too; sweeping runs beside it, as in Go, and
+     * took another 6 % here. */
     hn_summary slow = run(&steady, 100, 8 << 20, 1);
-    double spct = 100 * slow.gc_cpu_ns / slow.total_cpu_ns;
+    double spct = 100 * (slow.gc_cpu_ns - slow.sweep_cpu_ns) / slow.total_cpu_ns;
     assert_true(spct > 25 && spct < 58);
+    assert_true(100 * slow.gc_cpu_ns / slow.total_cpu_ns < 65);
 }
 
 static void test_garbage_waits_for_the_sweep_after_next_mark(void **state)
