@@ -17,13 +17,10 @@
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
  *               + mark_ns_per_streamed_byte * streamed bytes
- *               + (mark_ns_per_object + mark_ns_per_object_uncached * the heap's
- *                  share past cache_bytes) * objects
- *    by non-negative least squares of the relative error, for each cache size of a
- *    grid, keeping the one with the least residual; then again without the cycles four
- *    times the median residual off (a neighbour's process took the CPU); a coefficient
- *    the data would make negative is 0 and the others refitted (a negative cost is
- *    noise).
+ *               + mark_ns_per_object * objects
+ *    by non-negative least squares, then again without the cycles four times the
+ *    median residual off (a neighbour's process took the CPU); a coefficient the data
+ *    would make negative is 0 and the other refitted (a negative cost is noise).
  *      pause_ns = the mean over the cycles of the two pauses together, without the
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
@@ -112,19 +109,14 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
     return 0;
 }
 
-/* Weighted least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit
- * mask), by the normal equations and Gaussian elimination, each cycle weighted by w[i].
- * Returns the weighted residual sum of squares, or INFINITY when the system is
- * singular. The columns: bytes scanned in each object's first KiB, bytes past it,
- * objects, and objects times the share of the heap past the cache (for the cache size
- * being tried). */
+/* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
+ * normal equations and Gaussian elimination. Returns the residual sum of squares, or
+ * INFINITY when the system is singular. The columns: bytes scanned in each object's
+ * first KiB, bytes past it, objects, and objects times the share of the heap past the
+ * cache (for the cache size being tried). */
 #define NCOEF 4
-/* Cycles with less marking CPU than this weigh as if they had this much: below it a
- * cycle's CPU is mostly the clock's and the scheduler's noise. */
-#define MARK_WEIGHT_FLOOR_NS 200000.0
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
-static double lsq(double x[NCOEF][MAXS], const double *y, const double *w, size_t n,
-                  unsigned use, double *c)
+static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
     int idx[NCOEF], k = 0;
     for (int j = 0; j < NCOEF; j++)
@@ -134,9 +126,9 @@ static double lsq(double x[NCOEF][MAXS], const double *y, const double *w, size_
     for (int r = 0; r < k; r++) {
         for (int q = 0; q < k; q++)
             for (size_t i = 0; i < n; i++)
-                a[r][q] += w[i] * x[idx[r]][i] * x[idx[q]][i];
+                a[r][q] += x[idx[r]][i] * x[idx[q]][i];
         for (size_t i = 0; i < n; i++)
-            a[r][k] += w[i] * x[idx[r]][i] * y[i];
+            a[r][k] += x[idx[r]][i] * y[i];
     }
     for (int p = 0; p < k; p++) {
         int best = p;
@@ -167,22 +159,21 @@ static double lsq(double x[NCOEF][MAXS], const double *y, const double *w, size_
         double f = 0;
         for (int j = 0; j < NCOEF; j++)
             f += c[j] * x[j][i];
-        ss += w[i] * (y[i] - f) * (y[i] - f);
+        ss += (y[i] - f) * (y[i] - f);
     }
     return ss;
 }
 
 /* The best fit with every coefficient >= 0: each subset of the columns is tried and
  * the feasible one with the least residual kept (2^NCOEF - 1 small systems). */
-static double fit_nonneg(double x[NCOEF][MAXS], const double *y, const double *w, size_t n,
-                         double *c)
+static double fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
 {
     double best = INFINITY;
     for (int j = 0; j < NCOEF; j++)
         c[j] = 0;
     for (unsigned use = 1; use < (1u << NCOEF); use++) {
         double t[NCOEF];
-        double ss = lsq(x, y, w, n, use, t);
+        double ss = lsq(x, y, n, use, t);
         bool ok = ss < best;
         for (int j = 0; j < NCOEF && ok; j++)
             ok = t[j] >= 0;
@@ -209,13 +200,13 @@ static void fill_uncached(double x[NCOEF][MAXS], const double *heap, size_t n, d
 
 /* The best fit over the cache sizes: its coefficients in coef, its cache size returned. */
 static double fit_with_cache(double x[NCOEF][MAXS], const double *heap, const double *y,
-                             const double *w, size_t n, double *coef)
+                             size_t n, double *coef)
 {
     double best = INFINITY, best_c = cache_sizes[0];
     for (size_t k = 0; k < NCACHE; k++) {
         double t[NCOEF];
         fill_uncached(x, heap, n, cache_sizes[k]);
-        double ss = fit_nonneg(x, y, w, n, t);
+        double ss = fit_nonneg(x, y, n, t);
         if (ss < best) {
             best = ss;
             best_c = cache_sizes[k];
@@ -374,23 +365,15 @@ int hn_cmd_calibrate(int argc, char **argv)
     cost.pause_ns = 0;
     for (size_t i = 0; i < np; i++)
         cost.pause_ns += sorted[i] / (double)np;
-    /* Marking: every cycle's CPU, each weighted by its inverse square (relative
-     * errors: fidelity is judged relatively, and in absolute terms the 48 MiB heaps'
-     * cycles outweighed the small heaps' a hundredfold, which left the per-object cost
-     * of small heaps to chance); then once more without the cycles more than four times
-     * the median relative residual off. */
-    static double sw[MAXS];
-    for (size_t i = 0; i < ns; i++) {
-        double y = sy[i] > MARK_WEIGHT_FLOOR_NS ? sy[i] : MARK_WEIGHT_FLOOR_NS;
-        sw[i] = 1 / (y * y);
-    }
+    /* Marking: every cycle's CPU; then once more without the cycles more than four
+     * times the median residual off. */
     double coef[NCOEF];
-    double cache = fit_with_cache(sx, sh, sy, sw, ns, coef);
+    double cache = fit_with_cache(sx, sh, sy, ns, coef);
     for (size_t i = 0; i < ns; i++) {
         double f = 0;
         for (int j = 0; j < NCOEF; j++)
             f += coef[j] * sx[j][i];
-        res[i] = fabs(sy[i] - f) * sqrt(sw[i]);
+        res[i] = fabs(sy[i] - f);
     }
     memcpy(sorted, res, ns * sizeof *sorted);
     qsort(sorted, ns, sizeof *sorted, cmp_double);
@@ -402,14 +385,13 @@ int hn_cmd_calibrate(int argc, char **argv)
         for (int j = 0; j < NCOEF; j++)
             sx[j][kept] = sx[j][i];
         sh[kept] = sh[i];
-        sw[kept] = sw[i];
         sy[kept++] = sy[i];
     }
     fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the mark fit\n", ns, kept);
     free(sorted);
     free(res);
     ns = kept;
-    cache = fit_with_cache(sx, sh, sy, sw, ns, coef);
+    cache = fit_with_cache(sx, sh, sy, ns, coef);
     double r2_ss = 0, r2_st = 0, r2_mean = 0;
     for (size_t i = 0; i < ns; i++)
         r2_mean += sy[i] / (double)ns;
