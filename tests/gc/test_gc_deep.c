@@ -84,8 +84,8 @@ static void check_tree(void *arg) {
  * list survived from the first object of a span on (262160 and 655376 nodes: 2 MiB
  * multiples plus 16), which only a stale span address explains. So the test thread
  * makes those calls on short-lived threads and only joins them itself. */
-/* Under ASan and TSan part of the list (and then of the tree) was still kept in about
- * one run in fifty even so: always from a node at a round address (a multiple of 256
+/* Under ASan and TSan part of the list (and then of the tree) was still kept in some
+ * runs even so: always from a node at a round address (a multiple of 256
  * MiB: the first object of a region), whose value a word in main's live frames held
  * (found by logging the root words with 24 low zero bits at each scan); never in the
  * uninstrumented build. What writes that word there is not found, so under the
