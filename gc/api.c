@@ -24,6 +24,22 @@ int heron_gc_barrier_on;
  * it, so 63 bits remain for 63 words. */
 #define INLINE_BITMAP_WORDS 63
 
+/* Allocation past the thread's cache: a refill (small) or a large object. The heap's
+ * count of bytes since the last cycle grows only here, so only here can it pass the
+ * trigger (Go, too, looks at the trigger when an mcache refills, not at every
+ * allocation); while marking, a cycle is already on. */
+static void *__attribute__((noinline)) gc_alloc_slow(hn_gcthread_t *t, size_t size, size_t sz,
+                                                     int scan, uintptr_t desc) {
+  void *p = sz <= HN_MAX_SMALL && sz >= size
+                ? hn_gctcache_refill(&t->tcache, hn_size_class(sz), scan, desc)
+                : hn_heap_alloc(size, scan, desc);
+  if (p != NULL && !__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED) &&
+      __atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
+          __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED))
+    hn_collector_collect(0);
+  return p;
+}
+
 static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
   hn_gcthread_t *t = hn_threads_self();
   if (__builtin_expect(t == NULL, 0)) {
@@ -35,22 +51,19 @@ static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
   }
   size_t sz = size + (scan == HN_SCAN_PRECISE ? sizeof(uintptr_t) : 0);
   if (sz < 16) sz = 16; /* class 1 (8 bytes) would break 16-byte alignment */
-  void *p;
-  if (__builtin_expect(sz <= HN_MAX_SMALL && sz >= size, 1)) {
-    p = hn_gctcache_alloc(&t->tcache, hn_size_class(sz), scan, desc);
-  } else {
-    p = hn_heap_alloc(size, scan, desc);
-  }
-  if (p == NULL) {
-    errno = ENOMEM;
-    return NULL;
+  void *p = NULL;
+  if (__builtin_expect(sz <= HN_MAX_SMALL && sz >= size, 1))
+    p = hn_gctcache_pop(t->tcache, hn_size_class(sz), scan, desc);
+  if (__builtin_expect(p == NULL, 0)) {
+    p = gc_alloc_slow(t, size, sz, scan, desc);
+    if (p == NULL) {
+      errno = ENOMEM;
+      return NULL;
+    }
   }
   hn_threads_poll(t);
   if (__builtin_expect(__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED), 0))
     hn_assist_alloc(t, size);
-  else if (__builtin_expect(__atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
-                                __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED), 0))
-    hn_collector_collect(0);
   return p;
 }
 

@@ -42,8 +42,9 @@ void hn_gctcache_flush(hn_gctcache_t *tc);
 /* With the world stopped: mark the cached objects of tc. Returns bytes marked. */
 uint64_t hn_gctcache_mark(const hn_gctcache_t *tc, uint64_t *objects);
 
-static inline void *hn_gctcache_alloc(hn_gctcache_t **tcp, unsigned cl, int scan, uintptr_t desc) {
-  hn_gctcache_t *tc = *tcp;
+/* The fast path: pop an object of class cl from the thread's cache, or NULL when the
+ * cache is empty (the caller refills). */
+static inline void *hn_gctcache_pop(hn_gctcache_t *tc, unsigned cl, int scan, uintptr_t desc) {
   if (__builtin_expect(tc != NULL, 1)) {
     hn_gctcache_class_t *c = &tc->cls[cl * HN_SCAN_KINDS + (unsigned)scan];
     uint32_t n = c->n;
@@ -55,7 +56,7 @@ static inline void *hn_gctcache_alloc(hn_gctcache_t **tcp, unsigned cl, int scan
       return (void *)obj;
     }
   }
-  return hn_gctcache_refill(tcp, cl, scan, desc);
+  return NULL;
 }
 
 #endif
