@@ -28,8 +28,8 @@
  *    5x the median); and over the runs (the lesser of each pair: interference only
  *    adds):
  *      sweeper CPU = sweep_ns_per_span * spans
- *    (spans, not their pages: over the sixteen runs the relative error of the fit was
- *    0.22 RMS per span against 0.77 per page).
+ *    (spans, not their pages, which the model counts: docs/gcsim.md "The cost model"
+ *    has the fits both ways).
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
  *    (costmodel.h, version HN_COST_FILE_VERSION), unless --dry-run.
  */
