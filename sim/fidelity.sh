@@ -2,12 +2,12 @@
 # sim/fidelity.sh [BUILD_DIR]: how close the simulation comes to heron's real collector.
 #
 # For the shipped traces and for generated steady-state traces, at GOGC 50, 100 and 200,
-# runs the simulation (the default, concurrent model) beside `--replay=gc` RUNS times (the
-# median of each replay figure: the replay is timed on a shared machine), and prints the
-# markdown table docs/gcsim.md shows: cycles, peak heap and GC CPU % with the relative
-# error against the replay, and the line "N of M rows within bounds". The bounds:
+# runs the simulation (the default, concurrent model) beside `--replay=gc` in RUNS rounds
+# (below), and prints the markdown table docs/gcsim.md shows: cycles, peak heap and GC
+# CPU % with the relative error against the replay (medians over the rounds: the replay
+# is timed on a shared machine), and the line "N of M rows within bounds". The bounds:
 # cycles and peak heap within 10 %, GC CPU within 25 % (relative).
-# Environment: RUNS (replays per setting, default 5), COST (below).
+# Environment: RUNS (rounds, default 5), COST (below).
 #
 # Both sides plan with the collector's processors (--procs = the CPUs online) and run on
 # the same time line. The replay follows the trace's time stamps, so a trace with more
@@ -18,14 +18,14 @@
 # column is the most any replay fell behind that time line: near 0 means the collector
 # saw the program's allocation rate. The replays' columns give the range (min-max) of
 # the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
-# setting, and sqlite's peak heap by a third. Takes about four minutes with RUNS=5
-# (the replays run at the traces' own speed).
+# setting, and sqlite's peak heap by a third. Takes about six minutes with RUNS=5: each
+# round calibrates (40 s) and replays at the traces' own speed (30 s).
 set -eu
 BUILD=${1:-build}
 GCSIM=$BUILD/sim/gcsim
 RUNS=${RUNS:-5}
 # The cost model: "calibrate" (the default) measures it on this machine first, as a user
-# would (`gcsim calibrate` into a temporary file, about half a minute); "default" is
+# would (`gcsim calibrate` into a temporary file, before each round); "default" is
 # the compiled-in one; anything else is a calibration file.
 COST=${COST:-calibrate}
 PROCS=$(getconf _NPROCESSORS_ONLN)
@@ -37,12 +37,12 @@ trap 'rm -rf "$TMP"' EXIT
 "$GCSIM" gen steady -o "$TMP/steady-large.trace" --live=32MiB --rate=128MiB/s --duration=3s \
     --sizes=lognormal:512:1.5 --seed=6 >/dev/null
 
-if [ "$COST" = calibrate ]; then
-    "$GCSIM" calibrate --output="$TMP/calibration" >"$TMP/calibrate.out" 2>/dev/null
-    COST=$TMP/calibration
-fi
-
-# name, trace, time scale
+# Rounds: each calibrates the cost model (COST=calibrate), then replays every trace once
+# at the three settings with it. The model is measured on this machine as a user would
+# (`gcsim calibrate`), in the same minute as the replays it is judged against: on a
+# shared VM the same marking can take a third more or less CPU from one minute to the
+# next, and one calibration minutes before every replay carried its minute into every
+# row. Each row's GC CPU error is the median of the rounds' errors.
 set -- python-json sim/traces/python-json.trace 8 \
        sqlite sim/traces/sqlite.trace 2 \
        steady-small "$TMP/steady-small.trace" 1 \
@@ -50,22 +50,30 @@ set -- python-json sim/traces/python-json.trace 8 \
 names=""
 while [ $# -ge 3 ]; do
     names="$names $1"
-    for r in $(seq "$RUNS"); do
-        "$GCSIM" --cost="$COST" --replay=gc --procs="$PROCS" --time-scale="$3" --gogc=50,100,200 \
-            --json="$TMP/$1.$r.json" "$2" >/dev/null 2>>"$TMP/notes"
-    done
-    echo "$1 $3" >>"$TMP/scales"
+    echo "$1 $2 $3" >>"$TMP/traces"
     shift 3
 done
-case $COST in
-    "$TMP"/*) cost="calibrated first ($(sed -n 's/^fit: //p' "$TMP/calibrate.out"))" ;;
-    *) cost=$("$GCSIM" --cost="$COST" sim/traces/steady-small.trace | sed -n 's/.*cost model: //p') ;;
-esac
+for r in $(seq "$RUNS"); do
+    cost=$COST
+    if [ "$COST" = calibrate ]; then
+        "$GCSIM" calibrate --output="$TMP/calibration.$r" >"$TMP/calibrate.$r.out" 2>/dev/null
+        cost=$TMP/calibration.$r
+    fi
+    while read -r name trace scale; do
+        "$GCSIM" --cost="$cost" --replay=gc --procs="$PROCS" --time-scale="$scale" \
+            --gogc=50,100,200 --json="$TMP/$name.$r.json" "$trace" >/dev/null 2>>"$TMP/notes"
+    done <"$TMP/traces"
+done
+if [ "$COST" = calibrate ]; then
+    cost="calibrated before each round"
+else
+    cost=$("$GCSIM" --cost="$COST" sim/traces/steady-small.trace | sed -n 's/.*cost model: //p')
+fi
 
 python3 - "$TMP" "$RUNS" "$PROCS" "$cost" $names <<'PY'
-import datetime, json, os, statistics, sys
+import datetime, glob, json, os, statistics, sys
 tmp, runs, procs, cost, names = sys.argv[1], int(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
-scales = dict(l.split() for l in open(f"{tmp}/scales"))
+scales = {l.split()[0]: l.split()[2] for l in open(f"{tmp}/traces")}
 
 def pct(s):
     return 100 * s["gc_cpu_ns"] / s["total_cpu_ns"] if s["total_cpu_ns"] else 0
@@ -73,27 +81,33 @@ def pct(s):
 def err(a, b):
     return (a - b) / b * 100 if b else float("inf")
 
+def med(xs):
+    return statistics.median(xs)
+
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 load = os.getloadavg()
 print(f"Output of `RUNS={runs} sim/fidelity.sh` at {now}, load average {load[0]:.1f} "
       f"(1 min) / {load[2]:.1f} (15 min) on {procs} CPUs; cost model: {cost}. "
-      f"Simulation beside `--replay=gc` (median of {runs} replays), both with "
-      f"--procs={procs}:\n")
+      f"Simulation beside `--replay=gc` in {runs} rounds (medians over the rounds), both "
+      f"with --procs={procs}:\n")
 print("| trace | time scale | GOGC | cycles sim / real | err | peak heap sim / real (MiB) "
-      "| err | replays' peak heap | GC CPU % sim / real | err | replays' GC CPU % "
-      "| replay lag (ms) | within bounds |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+      "| err | replays' peak heap | GC CPU % sim / real | err | rounds' GC CPU err "
+      "| replays' GC CPU % | replay lag (ms) | within bounds |")
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
 rows = fails = 0
 for n in names:
     res = [json.load(open(f"{tmp}/{n}.{r}.json"))["runs"] for r in range(1, runs + 1)]
     for i, gogc in enumerate([50, 100, 200]):
-        sim = res[0][2 * i]["summary"]
+        sims = [r[2 * i]["summary"] for r in res]
         reps = [r[2 * i + 1]["summary"] for r in res]
-        rep = {k: statistics.median(r[k] for r in reps) for k in reps[0]}
-        rep_pct = statistics.median(pct(r) for r in reps)
+        sim = {k: med(s[k] for s in sims) for k in ("cycles", "heap_peak")}
+        rep = {k: med(r[k] for r in reps) for k in ("cycles", "heap_peak")}
+        sim_pct, rep_pct = med(pct(s) for s in sims), med(pct(r) for r in reps)
         lag = max(r["behind_ns"] for r in reps) / 1e6
         ec, eh = err(sim["cycles"], rep["cycles"]), err(sim["heap_peak"], rep["heap_peak"])
-        ep = err(pct(sim), rep_pct)
+        # Each round's simulation against its own replay: the same minute's machine.
+        eps = [err(pct(s), pct(r)) for s, r in zip(sims, reps)]
+        ep = med(eps)
         ok = abs(ec) <= 10 and abs(eh) <= 10 and abs(ep) <= 25
         rows += 1
         fails += not ok
@@ -102,7 +116,13 @@ for n in names:
         print(f"| {n} | {scales[n]} | {gogc} | {sim['cycles']:.0f} / {rep['cycles']:.0f} "
               f"| {ec:+.0f} % | {sim['heap_peak']/2**20:.1f} / {rep['heap_peak']/2**20:.1f} "
               f"| {eh:+.0f} % | {min(peaks):.1f}-{max(peaks):.1f} "
-              f"| {pct(sim):.2f} / {rep_pct:.2f} | {ep:+.0f} % | {min(pcts):.2f}-{max(pcts):.2f} "
-              f"| {lag:.1f} | {'yes' if ok else 'no'} |")
+              f"| {sim_pct:.2f} / {rep_pct:.2f} | {ep:+.0f} % | {min(eps):+.0f} to {max(eps):+.0f} % "
+              f"| {min(pcts):.2f}-{max(pcts):.2f} | {lag:.1f} | {'yes' if ok else 'no'} |")
 print(f"\n{rows - fails} of {rows} rows within bounds.")
+fits = sorted(glob.glob(f"{tmp}/calibrate.*.out"), key=lambda p: int(p.split(".")[-2]))
+if fits:
+    print("\nThe rounds' calibrations (`gcsim calibrate`):\n")
+    for p in fits:
+        fit = [l[5:].strip() for l in open(p) if l.startswith("fit: ")]
+        print(f"- round {p.split('.')[-2]}: {fit[0] if fit else 'no fit printed'}")
 PY
