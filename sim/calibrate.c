@@ -17,10 +17,14 @@
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
  *               + mark_ns_per_streamed_byte * streamed bytes
- *               + mark_ns_per_object * objects
- *    by non-negative least squares, then again without the cycles four times the
- *    median residual off (a neighbour's process took the CPU); a coefficient the data
- *    would make negative is 0 and the other refitted (a negative cost is noise).
+ *               + (mark_ns_per_object + mark_ns_per_object_uncached * miss) * objects
+ *               + mark_ns_per_page * pages holding an object
+ *    (miss: the heap's share past cache_bytes, costmodel.h) by non-negative least
+ *    squares for each cache size tried, keeping the one with the least residual; then
+ *    again without the cycles four times the median residual off (a neighbour's
+ *    process took the CPU). A coefficient the data would make negative is 0 and the
+ *    others refitted (a negative cost is noise). GOGC 50 and 200 put the same live
+ *    objects on about twice as many pages at 200, which tells pages from objects.
  *      pause_ns = the mean over the cycles of the two pauses together, without the
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
@@ -112,9 +116,9 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
  * INFINITY when the system is singular. The columns: bytes scanned in each object's
- * first KiB, bytes past it, objects, and objects times the share of the heap past the
- * cache (for the cache size being tried). */
-#define NCOEF 4
+ * first KiB, bytes past it, objects, objects times the share of the heap past the
+ * cache (for the cache size being tried), and pages holding an object. */
+#define NCOEF 5
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
 {
@@ -276,7 +280,7 @@ int hn_cmd_calibrate(int argc, char **argv)
         return 1;
     }
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
-    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], mark[NRUNS];
+    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
     /* Per cycle of the kept runs: the columns; the mark CPU; the pauses. */
     static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS], sh[MAXS];
@@ -315,19 +319,21 @@ int hn_cmd_calibrate(int argc, char **argv)
                 /* The faster run's cycles replace the slower one's: interference only
                  * ever adds CPU time. */
                 mark[n] = 0;
-                cycles[n] = scanned[n] = objects[n] = pause_sum[n] = 0;
+                cycles[n] = scanned[n] = objects[n] = pages[n] = pause_sum[n] = 0;
                 ns = first;
                 for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
                     const hn_replay_cycle_sample *cy = &res.samples[k];
                     sx[0][ns] = cy->scanned - cy->streamed;
                     sx[1][ns] = cy->streamed;
                     sx[2][ns] = cy->objects;
+                    sx[4][ns] = cy->pages;
                     sh[ns] = cy->heap;
                     sy[ns] = cy->mark_cpu_ns;
                     sp[ns] = cy->pause_ns;
                     cycles[n]++;
                     scanned[n] += cy->scanned;
                     objects[n] += cy->objects;
+                    pages[n] += cy->pages;
                     mark[n] += cy->mark_cpu_ns;
                     pause_sum[n] += cy->pause_ns;
                 }
@@ -407,6 +413,7 @@ int hn_cmd_calibrate(int argc, char **argv)
     cost.mark_ns_per_object = coef[2];
     cost.mark_ns_per_object_uncached = coef[3];
     cost.cache_bytes = coef[3] > 0 ? cache : 0;
+    cost.mark_ns_per_page = coef[4];
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -414,25 +421,28 @@ int hn_cmd_calibrate(int argc, char **argv)
     }
     cost.sweep_ns_per_span = sxx > 0 ? sxy / sxx : 0;
 
-    printf("%-6s %-18s %5s %7s %12s %9s %9s %9s %9s %9s %9s %9s\n", "live", "sizes", "GOGC",
-           "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms", "fit ms",
-           "sweep ms", "fit ms");
+    printf("%-6s %-18s %5s %7s %12s %9s %9s %9s %9s %9s %9s %9s %9s\n", "live", "sizes",
+           "GOGC", "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms",
+           "fit ms", "sweep ms", "fit ms", "obj/page");
     for (size_t i = 0; i < n; i++) {
         double fm = 0;
         for (size_t k = run_first[i]; k < run_end[i]; k++)
-            fm += coef[0] * ox[0][k] + coef[1] * ox[1][k] +
+            fm += coef[0] * ox[0][k] + coef[1] * ox[1][k] + coef[4] * ox[4][k] +
                   ox[2][k] * hn_cost_per_object(coef[2], coef[3], cost.cache_bytes, oh[k]);
         double fs = cost.sweep_ns_per_span * spans[i];
-        printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f\n",
+        printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
                scanned[i] / 1048576, objects[i] / 1e6, mark[i] / 1e6, fm / 1e6,
-               pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6);
+               pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6,
+               pages[i] > 0 ? objects[i] / pages[i] : 0);
     }
     printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_streamed_byte %.4f, "
            "mark_ns_per_object %.2f, mark_ns_per_object_uncached %.2f, cache_bytes %.0f, "
+           "mark_ns_per_page %.1f, "
            "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
            cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_streamed_byte,
            cost.mark_ns_per_object, cost.mark_ns_per_object_uncached, cost.cache_bytes,
+           cost.mark_ns_per_page,
            cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;

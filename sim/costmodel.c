@@ -4,23 +4,24 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 4
+ *   version 5
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.212
  *   mark_ns_per_streamed_byte 0.091
  *   mark_ns_per_object 48.3
  *   mark_ns_per_object_uncached 31.0
  *   cache_bytes 8388608
+ *   mark_ns_per_page 180.5
  *   sweep_ns_per_span 148.2
  *
- * `version` comes first and must be 2, 3 or HN_COST_FILE_VERSION: the constants' meaning
+ * `version` comes first and must be 2 to HN_COST_FILE_VERSION: the constants' meaning
  * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
  * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
  * cost for every byte, which a version 2 file still gives streamed bytes too; versions
  * 2 and 3 fitted the sweep cost per span page), and a file of another version is
  * refused with a message saying to calibrate again. Every name must be known and every
- * value a finite non-negative number; all seven must be present (four in version 2,
- * which has no cache term either). A file that breaks these rules is an error, not
+ * value a finite non-negative number; all eight must be present (seven in versions 3
+ * and 4, without the cost per page; four in version 2, which has no cache term either). A file that breaks these rules is an error, not
  * silently ignored: a user who calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
@@ -41,6 +42,7 @@ void hn_cost_defaults(hn_cost *c)
     c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
     c->mark_ns_per_object_uncached = HN_COST_DEFAULT_MARK_NS_PER_OBJECT_UNCACHED;
     c->cache_bytes = HN_COST_DEFAULT_CACHE_BYTES;
+    c->mark_ns_per_page = HN_COST_DEFAULT_MARK_NS_PER_PAGE;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
 }
@@ -135,6 +137,9 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         } else if (strcmp(name, "cache_bytes") == 0 && version >= 3) {
             n.cache_bytes = v;
             seen |= 64;
+        } else if (strcmp(name, "mark_ns_per_page") == 0 && version >= 5) {
+            n.mark_ns_per_page = v;
+            seen |= 128;
         } else {
             snprintf(err, HN_COST_ERR_LEN, "%s: line %d: unknown name '%s'", path, lineno, name);
             rc = -1;
@@ -152,10 +157,14 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         n.cache_bytes = 0;
         seen |= 16 | 32 | 64;
     }
-    if (rc == 1 && seen != 127) {
+    if (rc == 1 && version < 5) { /* no cost per page */
+        n.mark_ns_per_page = 0;
+        seen |= 128;
+    }
+    if (rc == 1 && seen != 255) {
         snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
                  "mark_ns_per_streamed_byte, mark_ns_per_object, mark_ns_per_object_uncached, "
-                 "cache_bytes and sweep_ns_per_span", path);
+                 "cache_bytes, mark_ns_per_page and sweep_ns_per_span", path);
         rc = -1;
     }
     if (rc == 1) {
@@ -194,10 +203,11 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
     }
     fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
                "mark_ns_per_streamed_byte %.4f\nmark_ns_per_object %.2f\n"
-               "mark_ns_per_object_uncached %.2f\ncache_bytes %.0f\nsweep_ns_per_span %.2f\n",
+               "mark_ns_per_object_uncached %.2f\ncache_bytes %.0f\nmark_ns_per_page %.2f\n"
+               "sweep_ns_per_span %.2f\n",
             comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte,
             c->mark_ns_per_streamed_byte, c->mark_ns_per_object, c->mark_ns_per_object_uncached,
-            c->cache_bytes, c->sweep_ns_per_span);
+            c->cache_bytes, c->mark_ns_per_page, c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

@@ -8,6 +8,7 @@
  *               + mark_ns_per_streamed_byte      assists: every byte held when the mark
  *                   * streamed bytes             began is scanned, every object found,
  *               + mark_ns_per_object * objects   its mark bit set, queued and popped
+ *               + mark_ns_per_page * pages       every 8 KiB page holding one of them
  *               + sweep_ns_per_span * spans      sweeping: every span in use is visited
  * The per-object cost grows with the heap the mark walks: mark_ns_per_object in a heap
  * of up to cache_bytes, plus mark_ns_per_object_uncached times 1 - cache_bytes / heap
@@ -21,7 +22,13 @@
  * one per-byte cost put their GC CPU 70-110 % above the replays.)
  * (Measured on heron's collector, the per-object term dominates for objects under a
  * few hundred bytes; a per-byte cost alone made small-object heaps 5x too cheap.)
- * `gcsim calibrate` measures the four constants on this machine by running the real
+ * A page costs on its own (its translation, its span's metadata): the same live
+ * objects mark dearer spread over more pages, at a higher GOGC or in a program whose
+ * objects die one by one rather than a page at a time; the simulation counts the pages
+ * with sim/placement.h. (Measured on heron's collector, `gcsim calibrate`'s table in
+ * docs/gcsim.md: 4 MiB of 64-byte objects, 42 objects an 8 KiB page and 85 ns an
+ * object to mark at GOGC=50; 22 a page and 96 ns at GOGC=200.)
+ * `gcsim calibrate` measures the constants on this machine by running the real
  * collector (gc/) on generated heaps and fitting them; the result is saved in
  * $XDG_CONFIG_HOME/heron/gcsim-calibration (or ~/.config/heron/...), format version
  * HN_COST_FILE_VERSION, and loaded by every later run. Without that file the
@@ -39,6 +46,7 @@ typedef struct hn_cost {
     double mark_ns_per_object; /* CPU per object marked, in a heap the cache holds */
     double mark_ns_per_object_uncached; /* more per object, times the heap's uncached share */
     double cache_bytes;       /* the heap size the marker's cache holds (0: none) */
+    double mark_ns_per_page;  /* CPU per 8 KiB page holding a live object at the mark */
     double sweep_ns_per_span; /* CPU per span swept */
     char source[256];         /* "defaults" or the file it came from */
 } hn_cost;
@@ -65,6 +73,7 @@ typedef struct hn_cost {
 
 #define HN_COST_DEFAULT_MARK_NS_PER_OBJECT_UNCACHED 0.0
 #define HN_COST_DEFAULT_CACHE_BYTES 0.0
+#define HN_COST_DEFAULT_MARK_NS_PER_PAGE 0.0
 
 /* The per-object cost of a mark that begins with heap_bytes of heap. */
 static inline double hn_cost_per_object(double per_object, double uncached, double cache,
@@ -87,14 +96,15 @@ int hn_cost_path(char *buf, size_t len);
 /* Loads the calibration file if there is one: 1 loaded, 0 no file (defaults kept),
  * -1 the file is malformed (message in err, HN_COST_ERR_LEN bytes). */
 #define HN_COST_ERR_LEN 512
-/* The calibration file's format: 4 since the sweep cost is fitted per span (the model
+/* The calibration file's format: 5 since marking has a cost per page holding a live
+ * object (older files are read without it); 4 since the sweep cost is fitted per span (the model
  * counts spans; versions 2 and 3 fitted it per span page, which put heaps of
  * multi-page spans at a third of their sweeping, and are read still, their sweep
  * cost as it is); 3 since streamed bytes have their own cost; 2 (its per-byte cost
  * taken for streamed bytes too) since the constants are fitted to the concurrent
  * collector (marking CPU per byte and object, pause wall time per cycle); version 1
  * (no version line) held a stop-the-world collector's pause fit. */
-#define HN_COST_FILE_VERSION 4
+#define HN_COST_FILE_VERSION 5
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */
 int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err);

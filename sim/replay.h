@@ -41,6 +41,7 @@ typedef struct hn_replay_cycle_sample {
     double streamed;     /* of those, the bytes past each object's first KiB */
     double objects;      /* objects the program held then */
     double heap;         /* bytes of objects in the heap then, garbage included */
+    double pages;        /* 8 KiB pages holding an object the program held then */
 } hn_replay_cycle_sample;
 
 typedef struct hn_replay_gc_result {

@@ -61,6 +61,7 @@
 #include "sim/replay.h"
 #include "sim/trace_read.h"
 #include "sim/objmap.h"
+#include "sim/u64map.h"
 
 /* Time between samples of RSS: a statm read costs a few microseconds, under 1 % of
  * 1 ms; a short trace still gets a hundred samples. (The heap is read after every
@@ -175,6 +176,8 @@ struct tree {
     uint64_t bytes;  /* the sum of sizes */
     uint64_t streamed; /* the sum of their bytes past the first KiB (costmodel.h) */
     void *root;      /* registered root: the object of slot 0 */
+    hn_u64map pages; /* 8 KiB page + 1 -> objects held on it (a) */
+    uint64_t live_pages; /* pages holding an object */
     uint64_t rng;    /* xorshift state for the slot a new object takes */
 };
 
@@ -224,6 +227,26 @@ static void tree_swap(struct tree *t, uint64_t i, uint64_t j)
     tree_link(t, j);
 }
 
+/* One object more (delta 1) or less (-1) on the page of p: 0, or -1 out of memory. */
+static int tree_page(struct tree *t, const void *p, int delta)
+{
+    uint64_t key = ((uint64_t)(uintptr_t)p >> 13) + 1;
+    hn_u64map_slot *s = hn_u64map_find(&t->pages, key);
+    if (delta > 0) {
+        if (s) {
+            s->a++;
+            return 0;
+        }
+        t->live_pages++;
+        return hn_u64map_insert(&t->pages, key, 1, 0);
+    }
+    if (s && --s->a == 0) {
+        hn_u64map_remove_slot(&t->pages, s);
+        t->live_pages--;
+    }
+    return 0;
+}
+
 /* Makes room for cap objects: 0, or -1 when out of memory. */
 static int tree_reserve(struct tree *t, uint64_t cap)
 {
@@ -268,7 +291,7 @@ static int tree_add(struct tree *t, uint64_t id, void *p, uint64_t size)
 {
     if (t->n == t->cap && tree_reserve(t, t->cap * 2) < 0)
         return -1;
-    if (hn_objmap_insert(&t->map, id + 1, t->n) < 0)
+    if (hn_objmap_insert(&t->map, id + 1, t->n) < 0 || tree_page(t, p, 1) < 0)
         return -1;
     uint64_t i = t->n++;
     t->obj[i] = p;
@@ -294,6 +317,7 @@ static int tree_remove(struct tree *t, uint64_t id)
         return -1;
     uint64_t i = s->val;
     hn_objmap_remove_slot(&t->map, s);
+    tree_page(t, t->obj[i], -1);
     uint64_t last = --t->n;
     t->bytes -= t->sizes[i];
     t->streamed -= hn_cost_streamed(t->sizes[i]);
@@ -314,6 +338,7 @@ static int tree_remove(struct tree *t, uint64_t id)
 static void tree_destroy(struct tree *t)
 {
     hn_objmap_destroy(&t->map);
+    hn_u64map_destroy(&t->pages);
     free(t->obj);
     free(t->ids);
     free(t->sizes);
@@ -351,7 +376,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         return -1;
     }
     struct tree tree = {.rng = 0x9e3779b97f4a7c15};
-    if (hn_objmap_init(&tree.map) < 0 || tree_presize(&tree, peak_held(trace)) < 0) {
+    if (hn_objmap_init(&tree.map) < 0 || hn_u64map_init(&tree.pages) < 0 ||
+        tree_presize(&tree, peak_held(trace)) < 0) {
         snprintf(err, HN_REPORT_ERR_LEN, "out of memory");
         hn_trace_reader_close(r);
         tree_destroy(&tree);
@@ -381,7 +407,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     heron_gc_stats_get(&st0);
     st = st0;
     uint64_t cycles = st.cycles, pauses = st.pauses;
-    double scan_bytes = 0, scan_objects = 0, scan_streamed = 0; /* held when the mark began */
+    /* held when the mark began */
+    double scan_bytes = 0, scan_objects = 0, scan_streamed = 0, scan_pages = 0;
     double scan_heap = 0; /* the heap then, garbage included */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
@@ -451,6 +478,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                 scan_streamed = (double)tree.streamed;
                 scan_heap = (double)st.heap_in_use;
                 scan_objects = (double)tree.n;
+                scan_pages = (double)tree.live_pages;
             }
             pauses = st.pauses;
         }
@@ -470,6 +498,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                     .streamed = scan_streamed,
                     .objects = scan_objects,
                     .heap = scan_heap,
+                    .pages = scan_pages,
                 };
             u->live_mean += (double)st.heap_live * (double)k;
             if ((double)st.heap_live > u->live_peak)

@@ -14,8 +14,9 @@
  *   3. Mark: the objects the program still holds are the scan work. Background
  *      workers scan at the pacer's worker plan (25 % of the processors) for
  *      mark_ns_per_byte per byte (mark_ns_per_streamed_byte past an object's first
- *      KiB) plus mark_ns_per_object per object held (an effective cost per byte of
- *      this mark's work); an allocating thread that runs
+ *      KiB) plus mark_ns_per_object per object held and mark_ns_per_page per page
+ *      holding one (sim/placement.h: where the allocator put them), an effective cost
+ *      per byte of this mark's work; an allocating thread that runs
  *      out of credit asks the pacer's assist plan what it owes and scans it itself,
  *      which stretches the program's time line. Objects freed during the mark were
  *      reachable when it began (the snapshot barrier) and objects allocated during it
@@ -101,6 +102,7 @@ int hn_sim_init(hn_sim *s, const hn_sim_config *cfg)
     s->scav.memory_limit_goal = HN_SCAVENGE_NONE;
     if (hn_objmap_init(&s->objects) < 0)
         return -1;
+    hn_placement_init(&s->place);
     if (cfg->series && hn_series_init(&s->series) < 0) {
         hn_objmap_destroy(&s->objects);
         return -1;
@@ -114,6 +116,7 @@ void hn_sim_destroy(hn_sim *s)
 {
     free(s->cached);
     hn_objmap_destroy(&s->objects);
+    hn_placement_destroy(&s->place);
     hn_series_destroy(&s->series);
 }
 
@@ -209,6 +212,7 @@ static void start_cycle(hn_sim *s)
 
     s->condemned = s->pending;
     memset(&s->pending, 0, sizeof s->pending);
+    hn_placement_cycle_start(&s->place);
     s->scan_total = (double)s->live_bytes;
     /* The pacer counts scan work in bytes; the streamed bytes' and the per-object costs
      * join the per-byte one at this mark's mix of bytes and objects. */
@@ -220,7 +224,8 @@ static void start_cycle(hn_sim *s)
              hn_cost_per_object(s->cfg.cost.mark_ns_per_object,
                                 s->cfg.cost.mark_ns_per_object_uncached,
                                 s->cfg.cost.cache_bytes, (double)s->heap_bytes) *
-                 (double)s->objects.count) /
+                 (double)s->objects.count +
+             s->cfg.cost.mark_ns_per_page * (double)s->place.live_pages) /
             (double)s->live_bytes;
     s->scan_done = 0;
     s->alloc_credit = 0;
@@ -272,7 +277,8 @@ static void gctrace_line(hn_sim *s, int64_t mark_end, uint64_t heap_end, uint64_
     fprintf(s->cfg.gctrace, "%s\n", line);
 }
 
-static void sweep(hn_sim *s)
+/* 0, or -1 (errno ENOMEM). */
+static int sweep(hn_sim *s)
 {
     double spans = (double)hn_model_heap_span_count(&s->heap);
     s->sum.sweep_cpu_ns += spans * s->cfg.cost.sweep_ns_per_span;
@@ -283,12 +289,15 @@ static void sweep(hn_sim *s)
         hn_model_heap_sweep_large(&s->heap, s->condemned.n[0], s->condemned.large_pages);
     s->heap_bytes -= s->condemned.bytes;
     memset(&s->condemned, 0, sizeof s->condemned);
+    if (hn_placement_sweep(&s->place) < 0)
+        return -1;
     /* What this mark kept only because it was freed too late dies at the next one. */
     for (unsigned c = 0; c < HN_NCLASSES; c++)
         s->pending.n[c] += s->survivor.n[c];
     s->pending.large_pages += s->survivor.large_pages;
     s->pending.bytes += s->survivor.bytes;
     memset(&s->survivor, 0, sizeof s->survivor);
+    return 0;
 }
 
 /* in_use_pages: the pages of spans in use at mark termination, before the sweep
@@ -343,7 +352,8 @@ static int finish_cycle(hn_sim *s, int64_t t)
 
     uint64_t rss_before = hn_model_heap_rss(&s->heap);
     uint64_t in_use_pages = s->heap.in_use;
-    sweep(s);
+    if (sweep(s) < 0)
+        return -1;
     refresh_trigger(s);
     hn_pacer_mem mem = mem_now(s);
     s->goal = hn_pacer_heap_goal(&s->pacer, &mem);
@@ -525,7 +535,18 @@ static int alloc_obj(hn_sim *s, uint32_t thread, uint64_t id, uint64_t size)
         hn_model_heap_add_large(&s->heap, g);
         joined = rounded;
     }
-    if (hn_objmap_insert(&s->objects, id + 1, rounded << 8 | cl) < 0) {
+    uint64_t where = rounded;
+    if (cl) {
+        int64_t slot = hn_placement_alloc(&s->place, cl);
+        if (slot < 0) {
+            errno = ENOMEM;
+            return -1;
+        }
+        where = (uint64_t)slot;
+    } else {
+        hn_placement_large(&s->place, 1);
+    }
+    if (hn_objmap_insert(&s->objects, id + 1, where << 8 | cl) < 0) {
         errno = ENOMEM;
         return -1;
     }
@@ -556,9 +577,15 @@ static int free_obj(hn_sim *s, uint64_t id)
         errno = EINVAL;
         return -1;
     }
-    uint64_t rounded = slot->val >> 8;
     unsigned cl = (unsigned)(slot->val & 0xff);
+    uint64_t where = slot->val >> 8;
+    uint64_t rounded = cl ? hn_class_size[cl] : where;
     hn_objmap_remove_slot(&s->objects, slot);
+    if (!cl)
+        hn_placement_large(&s->place, -1);
+    else if (hn_placement_free(&s->place, cl, (uint32_t)where,
+                               s->marking ? HN_GEN_SURVIVOR : HN_GEN_PENDING) < 0)
+        return -1;
     s->live_bytes -= rounded;
     s->live_streamed -= hn_cost_streamed(rounded);
     hn_sim_gen *g = s->marking ? &s->survivor : &s->pending;

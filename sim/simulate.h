@@ -27,6 +27,7 @@
 #include "sim/bg_worker.h"
 #include "sim/costmodel.h"
 #include "sim/model_heap.h"
+#include "sim/placement.h"
 #include "sim/series.h"
 #include "sim/trace_format.h"
 #include "sim/objmap.h"
@@ -87,7 +88,9 @@ typedef struct hn_sim {
     hn_pacer pacer;
     hn_limiter limiter;
     hn_model_heap heap;
-    hn_objmap objects;  /* id + 1 -> rounded size, class; the objects the program holds */
+    hn_objmap objects;  /* id + 1 -> slot (small) or rounded size (large) << 8 | class:
+                         * the objects the program holds */
+    hn_placement place; /* their slots and the pages holding them */
     /* heron's thread caches (gc/gctcache.h): per trace thread and small class, the
      * objects a refill took that the thread has not allocated yet; they are heap. */
     uint8_t (*cached)[HN_NCLASSES];

@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_sim_calibrate.sh GCSIM: `gcsim calibrate` end to end on small heaps: it writes a
-# version 4 calibration file that every later run loads, with seven non-negative costs,
+# version 5 calibration file that every later run loads, with eight non-negative costs,
 # mark and pause costs that are not zero (the collector did mark and pause), and a mark
 # fit close to what each run measured. The file goes to a temporary XDG_CONFIG_HOME.
 set -u
@@ -13,16 +13,17 @@ export XDG_CONFIG_HOME
 f=$XDG_CONFIG_HOME/heron/gcsim-calibration
 [ -f "$f" ] || { echo "FAIL: no $f"; cat "$TMP/out"; exit 1; }
 grep -q "^fit: " "$TMP/out" || { echo "FAIL: no fit printed"; exit 1; }
-awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|mark_ns_per_object_uncached|cache_bytes|sweep_ns_per_span) / { n++; if ($2 < 0) bad = 1 }
+awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|mark_ns_per_object_uncached|cache_bytes|mark_ns_per_page|sweep_ns_per_span) / { n++; if ($2 < 0) bad = 1 }
      /^mark_ns_per_(byte|streamed_byte|object) / { mark += $2 }
      /^pause_ns / { pause = $2 }
-     /^version 4$/ { v = 1 }
-     END { exit !(v && n == 7 && !bad && mark > 0 && pause > 0) }' "$f" || { echo "FAIL: bad file:"; cat "$f"; exit 1; }
+     /^version 5$/ { v = 1 }
+     END { exit !(v && n == 8 && !bad && mark > 0 && pause > 0) }' "$f" || { echo "FAIL: bad file:"; cat "$f"; exit 1; }
 # Each run's fitted marking CPU is the measured one's order of magnitude (the fit is of
 # every cycle; a run more than 4x off either way means it fitted nothing), and every run
-# scanned something: each cycle begins with objects held (a cycle that passed between
-# two of the replay's events had once been counted as scanning nothing).
-awk '$3 ~ /^(50|200)$/ && NF == 12 { if ($5 <= 0 || $8 <= 0 || $7 / $8 > 4 || $8 / $7 > 4) bad = 1; runs++ }
+# scanned something, on pages it counted: each cycle begins with objects held (a cycle
+# that passed between two of the replay's events had once been counted as scanning
+# nothing).
+awk '$3 ~ /^(50|200)$/ && NF == 13 { if ($5 <= 0 || $8 <= 0 || $13 <= 0 || $7 / $8 > 4 || $8 / $7 > 4) bad = 1; runs++ }
      END { exit !(runs == 16 && !bad) }' "$TMP/out" || { echo "FAIL: the mark fit is off:"; cat "$TMP/out"; exit 1; }
 # Every simulation now uses it.
 "$GCSIM" "$(dirname "$0")/golden/steady.trace" | grep -q "cost model: $f" ||

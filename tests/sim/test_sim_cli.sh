@@ -121,8 +121,8 @@ run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
 # unversioned file, another version, a file with no version line at all.
 printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
-printf 'version 5\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "line 1: version '5': this gcsim reads versions 2 to 4; run .gcsim calibrate. again" "$TRACE"
+printf 'version 6\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '6': this gcsim reads versions 2 to 5; run .gcsim calibrate. again" "$TRACE"
 # Version 3 needs the streamed bytes' cost and the cache term; version 2 has neither
 # (its per-byte cost is used for streamed bytes, no cache term) and may not name them.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -138,6 +138,19 @@ cmp -s "$TMP/cal" "$TMP/v3" || { echo "FAIL: version 3 with equal byte costs and
 sed 's/^version 3$/version 4/' "$XDG_CONFIG_HOME/heron/gcsim-calibration" >"$TMP/v4cost"
 "$GCSIM" --cost="$TMP/v4cost" "$TRACE" | grep '^GC CPU' >"$TMP/v4"
 cmp -s "$TMP/v3" "$TMP/v4" || { echo "FAIL: version 4 read unlike version 3"; fails=$((fails + 1)); }
+# Version 5 adds the cost per page holding a live object: needed there, unknown before,
+# and at 0 it reads as version 4; a cost per page raises GC CPU.
+sed 's/^version 3$/version 5/' "$XDG_CONFIG_HOME/heron/gcsim-calibration" >"$TMP/v5cost"
+run 1 "needs pause_ns, .*mark_ns_per_page" --cost="$TMP/v5cost" "$TRACE"
+printf 'mark_ns_per_page 0\n' >>"$TMP/v5cost"
+"$GCSIM" --cost="$TMP/v5cost" "$TRACE" | grep '^GC CPU' >"$TMP/v5"
+cmp -s "$TMP/v4" "$TMP/v5" || { echo "FAIL: version 5 with no cost per page read unlike version 4"; fails=$((fails + 1)); }
+sed 's/^mark_ns_per_page 0$/mark_ns_per_page 5000/' "$TMP/v5cost" >"$TMP/v5pcost"
+"$GCSIM" --cost="$TMP/v5pcost" "$TRACE" | grep '^GC CPU' >"$TMP/v5p"
+cmp -s "$TMP/v5" "$TMP/v5p" && { echo "FAIL: the cost per page did not change GC CPU"; fails=$((fails + 1)); }
+cat "$TMP/v4cost" >"$TMP/v4pcost"
+printf 'mark_ns_per_page 5\n' >>"$TMP/v4pcost"
+run 1 "unknown name 'mark_ns_per_page'" --cost="$TMP/v4pcost" "$TRACE"
 # The cache term: a heap bigger than the cache costs more per object.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 100\ncache_bytes 1024\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3c"

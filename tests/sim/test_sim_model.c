@@ -262,6 +262,71 @@ static void test_model_heap_spans(void **state)
     assert_int_equal(hn_model_heap_rss(&h), (h.in_use) * HN_MODEL_PAGE);
 }
 
+/* Slots and pages (sim/placement.h): objects fill a class's pages in order; a page
+ * counts while one object on it lives; a freed slot is reused only after the sweep of
+ * the cycle that condemned it (a survivor of a mark one cycle later), the last swept
+ * first; a program that frees whole pages holds fewer pages than one that frees one
+ * object a page, with as many objects. */
+static void test_placement_pages(void **state)
+{
+    (void)state;
+    unsigned cl = hn_size_class(1024);
+    uint32_t per = HN_PAGE_SIZE / 1024;
+    hn_placement p;
+    hn_placement_init(&p);
+    for (uint32_t i = 0; i < 4 * per; i++)
+        assert_int_equal(hn_placement_alloc(&p, cl), i);
+    assert_int_equal(p.live_pages, 4);
+    /* Every page but the first loses one object: still four pages. */
+    for (uint32_t k = 1; k < 4; k++)
+        assert_int_equal(hn_placement_free(&p, cl, k * per, HN_GEN_PENDING), 0);
+    assert_int_equal(p.live_pages, 4);
+    /* The first page dies whole, during a mark: one page fewer. */
+    for (uint32_t i = 0; i < per; i++)
+        assert_int_equal(hn_placement_free(&p, cl, i, HN_GEN_SURVIVOR), 0);
+    assert_int_equal(p.live_pages, 3);
+    /* Nothing freed is reused before a sweep: a new object takes a new slot. */
+    assert_int_equal(hn_placement_alloc(&p, cl), 4 * per);
+    assert_int_equal(p.live_pages, 4);
+    /* The cycle condemns the pending three; its sweep frees them, the last freed first;
+     * the survivors wait for the next cycle's sweep. */
+    hn_placement_cycle_start(&p);
+    assert_int_equal(hn_placement_sweep(&p), 0);
+    assert_int_equal(hn_placement_alloc(&p, cl), 3 * per);
+    assert_int_equal(hn_placement_alloc(&p, cl), 2 * per);
+    assert_int_equal(hn_placement_alloc(&p, cl), 1 * per);
+    assert_int_equal(hn_placement_alloc(&p, cl), 4 * per + 1);
+    hn_placement_cycle_start(&p);
+    assert_int_equal(hn_placement_sweep(&p), 0);
+    assert_int_equal(hn_placement_alloc(&p, cl), per - 1);
+    assert_int_equal(p.live_pages, 5);
+    /* Large objects: a page each. */
+    hn_placement_large(&p, 1);
+    assert_int_equal(p.live_pages, 6);
+    hn_placement_large(&p, -1);
+    assert_int_equal(p.live_pages, 5);
+    hn_placement_destroy(&p);
+
+    /* 64 pages of objects; then a batch program frees the first 32 pages whole, a
+     * scattered one half of the objects of every page: the same objects held, 32
+     * pages against 64. */
+    hn_placement batch, scattered;
+    hn_placement_init(&batch);
+    hn_placement_init(&scattered);
+    for (uint32_t i = 0; i < 64 * per; i++) {
+        assert_true(hn_placement_alloc(&batch, cl) >= 0);
+        assert_true(hn_placement_alloc(&scattered, cl) >= 0);
+    }
+    for (uint32_t i = 0; i < 32 * per; i++) {
+        assert_int_equal(hn_placement_free(&batch, cl, i, HN_GEN_PENDING), 0);
+        assert_int_equal(hn_placement_free(&scattered, cl, 2 * i, HN_GEN_PENDING), 0);
+    }
+    assert_int_equal(batch.live_pages, 32);
+    assert_int_equal(scattered.live_pages, 64);
+    hn_placement_destroy(&batch);
+    hn_placement_destroy(&scattered);
+}
+
 /* The model of heron's worker (sim/bg_worker.h) at a half share: full-speed slices of
  * 1 ms, a sleep after each; a mark of under a slice is over in it; time_for agrees
  * with running to that time; an assist with one processor (speed 0) starves it. */
@@ -306,6 +371,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_heap_spans),
+        cmocka_unit_test(test_placement_pages),
         cmocka_unit_test(test_bg_worker_slices),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
