@@ -25,6 +25,8 @@ int hn_placement_push_slow(hn_slot_list *l, uint32_t slot)
 /* Moves every slot of from onto to (to keeps its order below them). */
 static int move_all(hn_slot_list *to, hn_slot_list *from)
 {
+    if (from->n == 0)
+        return 0;
     if (to->n == 0) {
         hn_slot_list t = *to;
         *to = *from;
@@ -51,6 +53,7 @@ static int move_all(hn_slot_list *to, hn_slot_list *from)
 void hn_placement_init(hn_placement *p)
 {
     memset(p, 0, sizeof *p);
+    p->keep_garbage = true;
     /* Objects of a class on one 8 KiB page (one, for classes of a page or more), as
      * a reciprocal: slot * recip >> 40 is slot / n for every slot below 2^31 (the
      * rounding error, under slot / 2^40, stays below 1 / n there: n <= 512). */

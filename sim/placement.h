@@ -19,6 +19,7 @@
 #ifndef HN_SIM_PLACEMENT_H
 #define HN_SIM_PLACEMENT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "alloc/sizeclass.h"
@@ -43,6 +44,10 @@ typedef struct hn_placement_class {
 typedef struct hn_placement {
     hn_placement_class cls[HN_NCLASSES];
     uint64_t live_pages;             /* pages holding a live object, large ones included */
+    /* Keep freed slots for reuse (the default). A run that can never sweep (GOGC=off,
+     * no memory limit) clears it: its garbage would cost 4 bytes for every free in the
+     * trace, for slots no sweep will ever give back. */
+    bool keep_garbage;
 } hn_placement;
 
 void hn_placement_init(hn_placement *p);
@@ -85,6 +90,8 @@ static inline int hn_placement_free(hn_placement *p, unsigned cl, uint32_t slot,
     hn_placement_class *k = &p->cls[cl];
     if (--k->live[hn_placement_page(k, slot)] == 0)
         p->live_pages--;
+    if (!p->keep_garbage)
+        return 0;
     hn_slot_list *l = &k->gen[gen];
     if (__builtin_expect(l->n == l->cap, 0))
         return hn_placement_push_slow(l, slot);

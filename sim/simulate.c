@@ -103,6 +103,8 @@ int hn_sim_init(hn_sim *s, const hn_sim_config *cfg)
     if (hn_objmap_init(&s->objects) < 0)
         return -1;
     hn_placement_init(&s->place);
+    s->place.keep_garbage =
+        !(cfg->gogc == HN_PACER_GOGC_OFF && cfg->memory_limit == HN_PACER_NO_LIMIT);
     if (cfg->series && hn_series_init(&s->series) < 0) {
         hn_objmap_destroy(&s->objects);
         return -1;

@@ -325,6 +325,19 @@ static void test_placement_pages(void **state)
     assert_int_equal(scattered.live_pages, 64);
     hn_placement_destroy(&batch);
     hn_placement_destroy(&scattered);
+
+    /* A run that never sweeps keeps no garbage: pages still count, slots are new. */
+    hn_placement_init(&p);
+    p.keep_garbage = false;
+    for (uint32_t i = 0; i < per; i++)
+        assert_int_equal(hn_placement_alloc(&p, cl), i);
+    assert_int_equal(hn_placement_free(&p, cl, 0, HN_GEN_PENDING), 0);
+    assert_int_equal(p.cls[cl].gen[HN_GEN_PENDING].n, 0);
+    hn_placement_cycle_start(&p);
+    assert_int_equal(hn_placement_sweep(&p), 0);
+    assert_int_equal(hn_placement_alloc(&p, cl), per);
+    assert_int_equal(p.live_pages, 2);
+    hn_placement_destroy(&p);
 }
 
 /* The model of heron's worker (sim/bg_worker.h) at a half share: full-speed slices of
