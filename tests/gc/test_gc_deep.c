@@ -84,17 +84,8 @@ static void check_tree(void *arg) {
  * list survived from the first object of a span on (262160 and 655376 nodes: 2 MiB
  * multiples plus 16), which only a stale span address explains. So the test thread
  * makes those calls on short-lived threads and only joins them itself. */
-/* Under ASan and TSan part of the list (and then of the tree) was still kept in some
- * runs even so: always from a node at a round address (a multiple of 256
- * MiB: the first object of a region), whose value a word in main's live frames held
- * (found by logging the root words with 24 low zero bits at each scan); never in the
- * uninstrumented build. What writes that word there is not found, so under the
- * sanitizers the exact count is not asserted; the release build asserts it. */
-#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
-#define EXACT_FREE 0
-#else
-#define EXACT_FREE 1
-#endif
+/* Under ASan and TSan part of the list was still kept in some runs even so:
+ * gc_test_util.h's EXACT_FREE. */
 
 static void collect_body(void *arg) {
   (void)arg;

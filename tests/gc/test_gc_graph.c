@@ -7,7 +7,9 @@
  * of the edges by index, computes the reachable set, and checks after collecting that
  *   - every reachable node is intact (its payload and its blob match their checksums),
  *   - every unreachable node had its finalizer run exactly once, and no reachable one,
- *   - the objects freed are exactly the unreachable nodes and their blobs (stats).
+ *   - the objects freed are exactly the unreachable nodes and their blobs (stats);
+ * under the sanitizers, no reachable one and none twice, the count not (EXACT_FREE in
+ * gc_test_util.h).
  * Graph work runs on helper threads, so nothing on the main thread's stack or in its
  * registers holds a node when it collects.
  */
@@ -226,13 +228,16 @@ static void check_round(uint64_t *prev_unreach) {
     if (M->reach[i]) {
       assert_int_equal(M->finalized[i], 0);
     } else {
-      assert_int_equal(M->finalized[i], 1);
+      /* Once at most; exactly once where nothing stale is scanned (EXACT_FREE). */
+      assert_true(M->finalized[i] <= 1);
+      if (EXACT_FREE) assert_int_equal(M->finalized[i], 1);
       unreach++;
     }
   }
   assert_int_equal(M->bad, 0);
   /* each node and its blob */
-  assert_int_equal(b.objects_freed - a.objects_freed, 2 * (unreach - *prev_unreach));
+  if (EXACT_FREE)
+    assert_int_equal(b.objects_freed - a.objects_freed, 2 * (unreach - *prev_unreach));
   *prev_unreach = unreach;
   gct_on_thread(verify, NULL);
   assert_int_equal(M->bad, 0);
