@@ -46,7 +46,8 @@ typedef struct hn_placement {
     uint64_t live_pages;             /* pages holding a live object, large ones included */
     /* Keep freed slots for reuse (the default). A run that can never sweep (GOGC=off,
      * no memory limit) clears it: its garbage would cost 4 bytes for every free in the
-     * trace, for slots no sweep will ever give back. */
+     * trace, for slots no sweep will ever give back (and the simulation, which counts a
+     * sweep's small objects from these lists, never sweeps). */
     bool keep_garbage;
 } hn_placement;
 

@@ -240,12 +240,12 @@ static void start_cycle(hn_sim *s)
     hn_pacer_revise_in in = revise_in(s);
     hn_pacer_workers w = hn_pacer_start_cycle(&s->pacer, s->now, s->procs, &in);
     /* heron's one worker thread: the plan's share, at most one processor. */
-    s->bg_cpus = (double)w.dedicated + w.fractional * s->procs;
-    if (s->bg_cpus > HN_SIM_BG_WORKERS)
-        s->bg_cpus = HN_SIM_BG_WORKERS;
-    if (s->bg_cpus <= 0)
-        s->bg_cpus = HN_PACER_BG_UTILIZATION;
-    hn_bg_worker_start(&s->worker, s->now, s->bg_cpus);
+    double bg_cpus = (double)w.dedicated + w.fractional * s->procs;
+    if (bg_cpus > HN_SIM_BG_WORKERS)
+        bg_cpus = HN_SIM_BG_WORKERS;
+    if (bg_cpus <= 0)
+        bg_cpus = HN_PACER_BG_UTILIZATION;
+    hn_bg_worker_start(&s->worker, s->now, bg_cpus);
     s->mark_done_at = mark_done_time(s);
     s->next_check = next_check_time(s);
     if (s->cfg.series)
@@ -284,18 +284,20 @@ static int sweep(hn_sim *s)
 {
     double spans = (double)hn_model_heap_span_count(&s->heap);
     s->sum.sweep_cpu_ns += spans * s->cfg.cost.sweep_ns_per_span;
-    for (unsigned c = 1; c < HN_NCLASSES; c++)
-        if (s->condemned.n[c])
-            hn_model_heap_sweep_small(&s->heap, c, s->condemned.n[c]);
-    if (s->condemned.n[0])
-        hn_model_heap_sweep_large(&s->heap, s->condemned.n[0], s->condemned.large_pages);
+    for (unsigned c = 1; c < HN_NCLASSES; c++) {
+        uint32_t n = s->place.cls[c].gen[HN_GEN_CONDEMNED].n;
+        if (n)
+            hn_model_heap_sweep_small(&s->heap, c, n);
+    }
+    if (s->condemned.large)
+        hn_model_heap_sweep_large(&s->heap, s->condemned.large, s->condemned.large_pages);
     s->heap_bytes -= s->condemned.bytes;
     memset(&s->condemned, 0, sizeof s->condemned);
+    /* The condemned slots become free; what this mark kept only because it was freed
+     * too late dies at the next one. */
     if (hn_placement_sweep(&s->place) < 0)
         return -1;
-    /* What this mark kept only because it was freed too late dies at the next one. */
-    for (unsigned c = 0; c < HN_NCLASSES; c++)
-        s->pending.n[c] += s->survivor.n[c];
+    s->pending.large += s->survivor.large;
     s->pending.large_pages += s->survivor.large_pages;
     s->pending.bytes += s->survivor.bytes;
     memset(&s->survivor, 0, sizeof s->survivor);
@@ -591,10 +593,11 @@ static int free_obj(hn_sim *s, uint64_t id)
     s->live_bytes -= rounded;
     s->live_streamed -= hn_cost_streamed(rounded);
     hn_sim_gen *g = s->marking ? &s->survivor : &s->pending;
-    g->n[cl]++;
     g->bytes += rounded;
-    if (cl == 0)
+    if (cl == 0) {
+        g->large++;
         g->large_pages += rounded / HN_MODEL_PAGE;
+    }
     return 0;
 }
 

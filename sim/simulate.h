@@ -9,7 +9,8 @@
  *   hn_sim_finish(&sim);                      the summary is in sim.sum
  *   hn_sim_destroy(&sim);
  *
- * Memory grows with the live objects of the trace (one hash map entry each) and, when a
+ * Memory grows with the live objects of the trace (one hash map entry each), with the
+ * garbage waiting for a sweep (a 4-byte slot each, placement.h) and, when a
  * time series is wanted, with the number of GC cycles (one record each); never with the
  * length of the trace. Single-threaded.
  */
@@ -75,10 +76,11 @@ typedef struct hn_summary {
 #undef HN_SUMMARY_FIELD
 } hn_summary;
 
-/* Garbage waiting for a sweep: objects per class (class 0: large objects), the pages
- * of the large ones and the bytes of all. */
+/* Garbage waiting for a sweep: the large objects and their pages, and the bytes of all.
+ * The small objects of each class are the placement's slots of the same generation
+ * (placement.h), which the sweep counts. */
 typedef struct hn_sim_gen {
-    uint64_t n[HN_NCLASSES];
+    uint64_t large;
     uint64_t large_pages;
     uint64_t bytes;
 } hn_sim_gen;
@@ -120,7 +122,6 @@ typedef struct hn_sim {
     int64_t cycle_start;      /* sweep termination began (model time) */
     int64_t mark_start;       /* concurrent mark began */
     int64_t mark_progress_t;  /* background work counted up to here */
-    double bg_cpus;           /* the worker's share of processors (at most one) */
     hn_bg_worker worker;      /* its slices and sleeps */
     double scan_total;        /* bytes the mark must scan */
     double mark_ns_per_byte;  /* this mark's CPU per byte, per-object cost included */
