@@ -427,8 +427,8 @@ int hn_cmd_calibrate(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         double fm = 0;
         for (size_t k = run_first[i]; k < run_end[i]; k++)
-            fm += coef[0] * ox[0][k] + coef[1] * ox[1][k] + coef[4] * ox[4][k] +
-                  ox[2][k] * hn_cost_per_object(coef[2], coef[3], cost.cache_bytes, oh[k]);
+            fm += hn_cost_mark_ns(&cost, ox[0][k] + ox[1][k], ox[1][k], ox[2][k], oh[k],
+                                  ox[4][k]);
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],

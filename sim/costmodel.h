@@ -83,6 +83,18 @@ static inline double hn_cost_per_object(double per_object, double uncached, doub
     return per_object + uncached * miss;
 }
 
+/* A mark's CPU: bytes scanned (streamed of them past each object's first
+ * HN_COST_STREAM_AFTER), objects and the pages holding them, in a heap of heap_bytes.
+ * The simulation charges it and calibrate fits it. */
+static inline double hn_cost_mark_ns(const hn_cost *c, double bytes, double streamed,
+                                     double objects, double heap_bytes, double pages)
+{
+    return c->mark_ns_per_byte * (bytes - streamed) + c->mark_ns_per_streamed_byte * streamed +
+           hn_cost_per_object(c->mark_ns_per_object, c->mark_ns_per_object_uncached,
+                              c->cache_bytes, heap_bytes) * objects +
+           c->mark_ns_per_page * pages;
+}
+
 /* The streamed bytes of an object of `size` bytes (as the collector holds it). */
 static inline unsigned long long hn_cost_streamed(unsigned long long size)
 {

@@ -216,19 +216,15 @@ static void start_cycle(hn_sim *s)
     memset(&s->pending, 0, sizeof s->pending);
     hn_placement_cycle_start(&s->place);
     s->scan_total = (double)s->live_bytes;
-    /* The pacer counts scan work in bytes; the streamed bytes' and the per-object costs
-     * join the per-byte one at this mark's mix of bytes and objects. */
-    s->mark_ns_per_byte = s->cfg.cost.mark_ns_per_byte;
-    if (s->live_bytes > 0)
-        s->mark_ns_per_byte +=
-            ((s->cfg.cost.mark_ns_per_streamed_byte - s->cfg.cost.mark_ns_per_byte) *
-                 (double)s->live_streamed +
-             hn_cost_per_object(s->cfg.cost.mark_ns_per_object,
-                                s->cfg.cost.mark_ns_per_object_uncached,
-                                s->cfg.cost.cache_bytes, (double)s->heap_bytes) *
-                 (double)s->objects.count +
-             s->cfg.cost.mark_ns_per_page * (double)s->place.live_pages) /
-            (double)s->live_bytes;
+    /* The pacer counts scan work in bytes: the mark's cost (costmodel.h) over its bytes
+     * is a cost per byte at this mark's mix of bytes, objects and pages. */
+    s->mark_ns_per_byte =
+        s->live_bytes > 0
+            ? hn_cost_mark_ns(&s->cfg.cost, (double)s->live_bytes, (double)s->live_streamed,
+                              (double)s->objects.count, (double)s->heap_bytes,
+                              (double)s->place.live_pages) /
+                  (double)s->live_bytes
+            : s->cfg.cost.mark_ns_per_byte;
     s->scan_done = 0;
     s->alloc_credit = 0;
     s->assist_ns_cycle = 0;
