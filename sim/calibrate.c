@@ -8,7 +8,9 @@
  *    objects, and of 4 and 16 MiB in large ones (median 32 KiB), each replayed at GOGC
  *    50 and 200: sixteen runs whose cycles, bytes scanned, streamed bytes (past each
  *    object's first KiB) and objects vary independently enough to separate the costs.
- * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice. Per cycle it
+ * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
+ *    then every run again (a slow minute of a shared machine falls on one of a run's
+ *    two replays, not both). Per cycle it
  *    reports the marking CPU (the background worker's and the assists', from the
  *    collector's own counters), the bytes and objects the program held when the mark
  *    began (what it scans; later objects are allocated black), and the wall time of
@@ -35,7 +37,8 @@
  *    (spans, not their pages, which the model counts: docs/gcsim.md "The cost model"
  *    has the fits both ways).
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
- *    (costmodel.h, version HN_COST_FILE_VERSION), unless --dry-run.
+ *    (costmodel.h, version HN_COST_FILE_VERSION), unless --dry-run; --cycles=FILE
+ *    writes every replay's cycles (hn_replay_cycles_write).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -227,11 +230,13 @@ int hn_cmd_calibrate(int argc, char **argv)
         {"output", required_argument, NULL, 'o'},
         {"dry-run", no_argument, NULL, 'n'},
         {"rate", required_argument, NULL, 'r'},
+        {"cycles", required_argument, NULL, 'c'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     const char *output = NULL;
     const char *rate = "128MiB/s";
+    const char *cycles_path = NULL;
     bool dry = false;
     int c;
     opterr = 0;
@@ -241,14 +246,17 @@ int hn_cmd_calibrate(int argc, char **argv)
         case 'o': output = optarg; break;
         case 'n': dry = true; break;
         case 'r': rate = optarg; break;
+        case 'c': cycles_path = optarg; break;
         case 'h':
-            printf("usage: gcsim calibrate [--output=FILE] [--dry-run] [--rate=RATE]\n"
+            printf("usage: gcsim calibrate [--output=FILE] [--dry-run] [--rate=RATE] [--cycles=FILE]\n"
                    "Measures the cost model (pause, mark and sweep costs) on this machine\n"
                    "with heron's collector and saves it to FILE (default:\n"
                    "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about a minute:\n"
                    "the replays run on the generated traces' time line (1 s each).\n"
                    "  --rate=RATE   allocation rate of the generated heaps (default "
-                   "128MiB/s)\n");
+                   "128MiB/s)\n"
+                   "  --cycles=FILE every replay's marking cycle by cycle (CPU, bytes,\n"
+                   "                objects, pages held), CSV\n");
             return 0;
         case ':':
             hn_gcsim_error("calibrate: option %s needs a value", argv[optind - 1]);
@@ -279,6 +287,52 @@ int hn_cmd_calibrate(int argc, char **argv)
         hn_gcsim_error("calibrate: %s: %s", dir, strerror(errno));
         return 1;
     }
+    /* Every trace first, then REPEATS passes over the runs: a run's repeats lie a pass
+     * apart, so a minute in which the machine marks slowly (a neighbour's process
+     * sharing its caches) slows one of them, not the run's whole pair. */
+    int rc = 0;
+    char traces[NHEAPS][128]; /* dir (64 bytes) and a file name */
+    for (size_t h = 0; h < NHEAPS && rc == 0; h++) {
+        snprintf(traces[h], sizeof traces[h], "%s/heap%zu.trace", dir, h);
+        if (generate(&heaps[h], rate, traces[h]) < 0)
+            rc = 1;
+    }
+    hn_replay_gc_result(*results)[REPEATS] = rc ? NULL : calloc(NRUNS, sizeof *results);
+    if (!rc && !results) {
+        hn_gcsim_error("calibrate: out of memory");
+        rc = 1;
+    }
+    FILE *cyc = NULL;
+    if (!rc && cycles_path && !(cyc = fopen(cycles_path, "w"))) {
+        hn_gcsim_error("calibrate: --cycles=%s: %s", cycles_path, strerror(errno));
+        rc = 1;
+    }
+    if (cyc)
+        hn_replay_cycles_header(cyc);
+    for (int rep = 0; rep < REPEATS && rc == 0; rep++)
+        for (size_t i = 0; i < NRUNS && rc == 0; i++) {
+            const struct heap_kind *h = &heaps[i / NGOGC];
+            int32_t gogc = gogcs[i % NGOGC];
+            fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
+                    h->live, h->sizes, gogc, rep + 1);
+            if (hn_replay_gc_measure(traces[i / NGOGC], gogc, INT64_MAX, 1,
+                                     &results[i][rep]) != 0) {
+                rc = 1;
+                break;
+            }
+            if (cyc) {
+                char name[128];
+                snprintf(name, sizeof name, "live %s sizes %s GOGC=%d run %d", h->live,
+                         h->sizes, gogc, rep + 1);
+                hn_replay_cycles_write(cyc, name, &results[i][rep]);
+            }
+        }
+    if (cyc && (ferror(cyc) | fclose(cyc)) && rc == 0) {
+        hn_gcsim_error("calibrate: --cycles=%s: write failed", cycles_path);
+        rc = 1;
+    }
+    for (size_t h = 0; h < NHEAPS; h++)
+        unlink(traces[h]);
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
     double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
@@ -289,60 +343,44 @@ int hn_cmd_calibrate(int argc, char **argv)
     size_t run_first[NRUNS], run_end[NRUNS];
     size_t ns = 0;
     size_t n = 0;
-    int rc = 0;
-    for (size_t h = 0; h < NHEAPS && rc == 0; h++) {
-        char trace[4200];
-        snprintf(trace, sizeof trace, "%s/heap%zu.trace", dir, h);
-        if (generate(&heaps[h], rate, trace) < 0) {
-            rc = 1;
-            break;
-        }
-        for (size_t g = 0; g < NGOGC && rc == 0; g++) {
-            mark[n] = sweep[n] = INFINITY;
-            size_t first = ns; /* this configuration's cycles start here */
-            run_first[n] = run_end[n] = first;
-            for (int rep = 0; rep < REPEATS && rc == 0; rep++) {
-                hn_replay_gc_result res;
-                fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",
-                        heaps[h].live, heaps[h].sizes, gogcs[g], rep + 1);
-                if (hn_replay_gc_measure(trace, gogcs[g], INT64_MAX, 1, &res) != 0) {
-                    rc = 1;
-                    break;
-                }
-                if (res.sum.sweep_cpu_ns < sweep[n]) {
-                    sweep[n] = res.sum.sweep_cpu_ns;
-                    spans[n] = res.spans_sum;
-                }
-                double m = res.sum.background_cpu_ns + res.sum.assist_cpu_ns;
-                if (m >= mark[n])
-                    continue;
-                /* The faster run's cycles replace the slower one's: interference only
-                 * ever adds CPU time. */
-                mark[n] = 0;
-                cycles[n] = scanned[n] = objects[n] = pages[n] = pause_sum[n] = 0;
-                ns = first;
-                for (uint32_t k = 0; k < res.nsamples && ns < MAXS; k++, ns++) {
-                    const hn_replay_cycle_sample *cy = &res.samples[k];
-                    sx[0][ns] = cy->scanned - cy->streamed;
-                    sx[1][ns] = cy->streamed;
-                    sx[2][ns] = cy->objects;
-                    sx[4][ns] = cy->pages;
-                    sh[ns] = cy->heap;
-                    sy[ns] = cy->mark_cpu_ns;
-                    sp[ns] = cy->pause_ns;
-                    cycles[n]++;
-                    scanned[n] += cy->scanned;
-                    objects[n] += cy->objects;
-                    pages[n] += cy->pages;
-                    mark[n] += cy->mark_cpu_ns;
-                    pause_sum[n] += cy->pause_ns;
-                }
+    for (; n < NRUNS && rc == 0; n++) {
+        mark[n] = sweep[n] = INFINITY;
+        size_t first = ns; /* this run's cycles start here */
+        for (int rep = 0; rep < REPEATS; rep++) {
+            const hn_replay_gc_result *res = &results[n][rep];
+            if (res->sum.sweep_cpu_ns < sweep[n]) {
+                sweep[n] = res->sum.sweep_cpu_ns;
+                spans[n] = res->spans_sum;
             }
-            run_end[n] = ns;
-            n++;
+            double m = res->sum.background_cpu_ns + res->sum.assist_cpu_ns;
+            if (m >= mark[n])
+                continue;
+            /* The faster run's cycles replace the slower one's: interference only ever
+             * adds CPU time. */
+            mark[n] = 0;
+            cycles[n] = scanned[n] = objects[n] = pages[n] = pause_sum[n] = 0;
+            ns = first;
+            for (uint32_t k = 0; k < res->nsamples && ns < MAXS; k++, ns++) {
+                const hn_replay_cycle_sample *cy = &res->samples[k];
+                sx[0][ns] = cy->scanned - cy->streamed;
+                sx[1][ns] = cy->streamed;
+                sx[2][ns] = cy->objects;
+                sx[4][ns] = cy->pages;
+                sh[ns] = cy->heap;
+                sy[ns] = cy->mark_cpu_ns;
+                sp[ns] = cy->pause_ns;
+                cycles[n]++;
+                scanned[n] += cy->scanned;
+                objects[n] += cy->objects;
+                pages[n] += cy->pages;
+                mark[n] += cy->mark_cpu_ns;
+                pause_sum[n] += cy->pause_ns;
+            }
         }
-        unlink(trace);
+        run_first[n] = first;
+        run_end[n] = ns;
     }
+    free(results);
     rmdir(dir);
     if (rc)
         return rc;

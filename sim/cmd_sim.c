@@ -34,7 +34,7 @@
 enum {
     OPT_GOGC = 256, OPT_GOMEMLIMIT, OPT_PROCS, OPT_GCTRACE, OPT_CSV, OPT_JSON, OPT_SVG,
     OPT_HTML, OPT_COST, OPT_REPLAY, OPT_ALLOCATOR, OPT_BENCH, OPT_PROGRESS, OPT_NO_PROGRESS,
-    OPT_HELP, OPT_TIME_SCALE,
+    OPT_HELP, OPT_TIME_SCALE, OPT_CYCLES,
 };
 
 static const struct option long_opts[] = {
@@ -49,6 +49,7 @@ static const struct option long_opts[] = {
     {"html", required_argument, NULL, OPT_HTML},
     {"cost", required_argument, NULL, OPT_COST},
     {"replay", required_argument, NULL, OPT_REPLAY},
+    {"cycles", required_argument, NULL, OPT_CYCLES},
     {"allocator", required_argument, NULL, OPT_ALLOCATOR},
     {"bench", no_argument, NULL, OPT_BENCH},
     {"progress", no_argument, NULL, OPT_PROGRESS},
@@ -75,6 +76,8 @@ static const char usage_text[] =
     "  --svg=FILE, --html=FILE  picture of heap, goal, live heap and RSS over time\n"
     "  --replay=gc              also run the trace on the real collector, side by side\n"
     "                           (on the trace's time line: takes the trace's duration)\n"
+    "  --cycles=FILE            with --replay=gc: the replay's marking cycle by cycle\n"
+    "                           (CPU, bytes, objects, pages held), CSV\n"
     "  --replay=malloc --allocator=heron,jemalloc,glibc,mimalloc,tcmalloc\n"
     "                           replay the calls on real allocators (time and RSS)\n"
     "  --bench                  print the simulation speed (events per second)\n"
@@ -90,6 +93,7 @@ struct opts {
     bool gctrace;
     const char *csv, *json, *svg, *html;
     const char *replay;
+    const char *cycles;
     const char *allocators;
     bool bench;
     int progress; /* -1 auto */
@@ -188,6 +192,7 @@ static int parse(struct opts *o, int argc, char **argv)
             }
             o->replay = optarg;
             break;
+        case OPT_CYCLES: o->cycles = optarg; break;
         case OPT_ALLOCATOR: o->allocators = optarg; break;
         case OPT_BENCH: o->bench = true; break;
         case OPT_PROGRESS: o->progress = 1; break;
@@ -217,6 +222,10 @@ static int parse(struct opts *o, int argc, char **argv)
     o->trace = argv[optind];
     if (o->allocators && (!o->replay || strcmp(o->replay, "malloc") != 0)) {
         hn_gcsim_error("--allocator needs --replay=malloc");
+        return 2;
+    }
+    if (o->cycles && (!o->replay || strcmp(o->replay, "gc") != 0)) {
+        hn_gcsim_error("--cycles needs --replay=gc");
         return 2;
     }
     if (o->replay && strcmp(o->replay, "malloc") == 0 && !o->allocators)
@@ -467,9 +476,20 @@ int hn_cmd_sim(int argc, char **argv)
     if (rc == 0 && o.replay) {
         for (size_t i = o.ngogc; i-- > 0;)
             runs[2 * i] = runs[i];
+        FILE *cycles = NULL;
+        if (o.cycles && !(cycles = fopen(o.cycles, "w"))) {
+            hn_gcsim_error("--cycles=%s: %s", o.cycles, strerror(errno));
+            rc = 1;
+        }
+        if (cycles)
+            hn_replay_cycles_header(cycles);
         for (size_t i = 0; i < o.ngogc && rc == 0; i++)
             rc = hn_replay_gc(o.trace, o.gogc[i], o.memory_limit, o.time_scale,
-                              &runs[2 * i + 1]);
+                              &runs[2 * i + 1], cycles);
+        if (cycles && (ferror(cycles) | fclose(cycles)) && rc == 0) {
+            hn_gcsim_error("--cycles=%s: write failed", o.cycles);
+            rc = 1;
+        }
     }
     if (rc == 0) {
         printf("gcsim: %s, cost model: %s\n", o.trace, cfg.cost.source);

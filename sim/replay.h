@@ -6,6 +6,7 @@
 #define HN_SIM_REPLAY_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 #include "sim/report.h"
 
@@ -23,10 +24,10 @@ int hn_cmd_replay_child(int argc, char **argv);
 
 /* `--replay=gc`: replays trace on heron's collector at GOGC gogc and the memory limit
  * (INT64_MAX: none) in a child process, on the trace's time line, and fills run (label,
- * setting, summary; procs: the collector's, the CPUs online). 0, or 1 (message
- * printed). */
+ * setting, summary; procs: the collector's, the CPUs online), and writes its cycles to
+ * `cycles` when it is not NULL (hn_replay_cycles_write). 0, or 1 (message printed). */
 int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
-                 hn_run *run);
+                 hn_run *run, FILE *cycles);
 
 /* What one replay on the collector measured, for calibration: the summary plus the sums
  * the cost model is fitted to. */
@@ -51,11 +52,19 @@ typedef struct hn_replay_gc_result {
     double objects_sum;   /* objects held when each mark began, summed */
     double spans_sum;     /* spans in use at each cycle, summed */
     double trace_ns;      /* the trace's duration */
+    double start_unix;    /* when the replay began, seconds since the epoch */
     double scavenger_cpu_ns; /* the scavenger thread's CPU (not GC CPU) */
     int32_t procs;        /* the collector's processors (CPUs online) */
     uint32_t nsamples;
     hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];
 } hn_replay_gc_result;
+
+/* The per-cycle CSV (`gcsim calibrate --cycles`, `gcsim --replay=gc --cycles`): the
+ * header line, then one line per sampled cycle of a replay, `run` naming it. The
+ * columns: run, start_unix (when the replay began), cycle, pause_ns, mark_cpu_ns,
+ * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample). */
+void hn_replay_cycles_header(FILE *f);
+void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res);
 
 /* The same in a child process (so the caller's collector never starts): 0, or 1 with
  * the message printed. */

@@ -397,6 +397,9 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         return -1;
     }
     double scale = time_scale > 0 ? time_scale : 1;
+    struct timespec began;
+    clock_gettime(CLOCK_REALTIME, &began);
+    out->start_unix = (double)began.tv_sec + (double)began.tv_nsec / 1e9;
     long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
     int32_t p = ncpu > 0 ? (int32_t)ncpu : 1;
     uint64_t rss0 = rss_bytes();
@@ -606,8 +609,29 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
     return 0;
 }
 
+void hn_replay_cycles_header(FILE *f)
+{
+    fputs("run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages\n", f);
+}
+
+void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res)
+{
+    for (uint32_t k = 0; k < res->nsamples; k++) {
+        const hn_replay_cycle_sample *c = &res->samples[k];
+        fputc('"', f); /* CSV quoting: a trace's path may hold commas */
+        for (const char *q = run; *q; q++) {
+            if (*q == '"')
+                fputc('"', f);
+            fputc(*q, f);
+        }
+        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+                res->start_unix, k + 1, c->pause_ns, c->mark_cpu_ns, c->scanned, c->streamed,
+                c->objects, c->heap, c->pages);
+    }
+}
+
 int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
-                 hn_run *run)
+                 hn_run *run, FILE *cycles)
 {
     hn_replay_gc_result res;
     if (hn_replay_gc_measure(trace, gogc, memory_limit, time_scale, &res) != 0)
@@ -624,6 +648,11 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
     run->procs = res.procs;
     run->replay = true;
     run->sum = res.sum;
+    if (cycles) {
+        char name[4400];
+        snprintf(name, sizeof name, "%s %s", trace, run->label + 3);
+        hn_replay_cycles_write(cycles, name, &res);
+    }
     /* A replay that fell far behind the trace ran a slower program than the trace's:
      * its figures are still the collector's, but not for the same allocation rate. */
     if (res.trace_ns > 0 && res.sum.behind_ns > REPLAY_BEHIND_NOTE * res.trace_ns)

@@ -2,14 +2,14 @@
 # test_sim_calibrate.sh GCSIM: `gcsim calibrate` end to end on small heaps: it writes a
 # version 5 calibration file that every later run loads, with eight non-negative costs,
 # mark and pause costs that are not zero (the collector did mark and pause), and a mark
-# fit close to what each run measured. The file goes to a temporary XDG_CONFIG_HOME.
+# fit close to what each run measured; --cycles writes every replay's cycles. The file goes to a temporary XDG_CONFIG_HOME.
 set -u
 GCSIM=$1
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 XDG_CONFIG_HOME=$TMP/cfg
 export XDG_CONFIG_HOME
-"$GCSIM" calibrate --rate=16MiB/s >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/err"; exit 1; }
+"$GCSIM" calibrate --rate=16MiB/s --cycles="$TMP/cycles.csv" >"$TMP/out" 2>"$TMP/err" || { cat "$TMP/err"; exit 1; }
 f=$XDG_CONFIG_HOME/heron/gcsim-calibration
 [ -f "$f" ] || { echo "FAIL: no $f"; cat "$TMP/out"; exit 1; }
 grep -q "^fit: " "$TMP/out" || { echo "FAIL: no fit printed"; exit 1; }
@@ -25,6 +25,20 @@ awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|m
 # nothing).
 awk '$3 ~ /^(50|200)$/ && NF == 13 { if ($5 <= 0 || $8 <= 0 || $13 <= 0 || $7 / $8 > 4 || $8 / $7 > 4) bad = 1; runs++ }
      END { exit !(runs == 16 && !bad) }' "$TMP/out" || { echo "FAIL: the mark fit is off:"; cat "$TMP/out"; exit 1; }
+# --cycles holds every replay's cycles: 16 runs twice, in two passes (every run once, then
+# again), so a run's repeats are a pass apart in time.
+python3 - "$TMP/cycles.csv" <<'PY' || { echo "FAIL: --cycles:"; head "$TMP/cycles.csv"; exit 1; }
+import csv, sys
+rows = list(csv.DictReader(open(sys.argv[1])))
+starts = {}
+for r in rows:
+    assert float(r["mark_cpu_ns"]) > 0 and float(r["objects"]) >= float(r["pages"]) > 0, r
+    starts[r["run"]] = float(r["start_unix"])
+assert len(starts) == 32, len(starts)
+first = [t for run, t in starts.items() if run.endswith(" run 1")]
+second = [t for run, t in starts.items() if run.endswith(" run 2")]
+assert len(first) == len(second) == 16 and max(first) < min(second), (first, second)
+PY
 # Every simulation now uses it.
 "$GCSIM" "$(dirname "$0")/golden/steady.trace" | grep -q "cost model: $f" ||
     { echo "FAIL: the calibration file is not used"; exit 1; }

@@ -219,6 +219,15 @@ awk '/^  background mark/ { if ($5 == "-" || $5 + 0 <= 0) exit 1 }
 # Beside a replay the model plans with the collector's processors, the CPUs online.
 grep -q "^procs  *$(getconf _NPROCESSORS_ONLN)  *$(getconf _NPROCESSORS_ONLN)\$" "$TMP/out" ||
     { echo "FAIL: --replay=gc: procs are not the CPUs online"; fails=$((fails + 1)); }
+# --cycles: the replay's cycles one line each, with what each mark began with.
+run 0 "gc GOGC=100" --cost=default --replay=gc --cycles="$TMP/cycles.csv" "$TRACE"
+real_cycles=$(awk '/^GC cycles/ { print $4 }' "$TMP/out")
+awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages") exit 1; next }
+     { n++; if ($3 != n || $5 <= 0 || $8 <= 0 || $10 <= 0 || $10 > $8 || $6 < 16 * $8 || $9 < $6 || $1 !~ /GOGC=100"$/) bad = 1 }
+     END { exit !(!bad && n >= want - 1 && n <= want && n > 0) }' "$TMP/cycles.csv" ||
+    { echo "FAIL: --cycles: not the replay's $real_cycles cycles:"; cat "$TMP/cycles.csv"; fails=$((fails + 1)); }
+run 2 "--cycles needs --replay=gc" --cycles="$TMP/c.csv" "$TRACE"
+run 1 "--cycles=$TMP/no/such/dir.csv: No such file" --cost=default --replay=gc --cycles="$TMP/no/such/dir.csv" "$TRACE"
 # A memory limit reaches the collector.
 run 0 "gc GOGC=off" --cost=default --replay=gc --gogc=off --gomemlimit=12MiB "$TRACE"
 awk '/^GOMEMLIMIT/ { if ($2 != "12.0" || $4 != "12.0") exit 1 }
