@@ -4,10 +4,12 @@
  * every later simulation finds them.
  *
  * 1. Heaps: steady-state traces from `gcsim gen steady` (run as /proc/self/exe) with
- *    live heaps of 4, 16 and 48 MiB in small (median 64 B) and medium (median 1 KiB)
- *    objects, and of 4 and 16 MiB in large ones (median 32 KiB), each replayed at GOGC
- *    50 and 200: sixteen runs whose cycles, bytes scanned, streamed bytes (past each
- *    object's first KiB) and objects vary independently enough to separate the costs.
+ *    live heaps of 1, 4, 16 and 48 MiB in small objects (median 64 B), of 4, 16 and
+ *    48 MiB in medium ones (median 1 KiB), and of 4 and 16 MiB in large ones (median
+ *    32 KiB), each replayed at GOGC 50 and 200: eighteen runs whose cycles, bytes
+ *    scanned, streamed bytes (past each object's first KiB) and objects vary
+ *    independently enough to separate the costs. The 1 MiB heap marks in the cache, as
+ *    a program's first cycles do while its heap grows.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
  *    then every run again (a slow minute of a shared machine falls on one of a run's
  *    two replays, not both). Per cycle it
@@ -21,7 +23,8 @@
  *               + mark_ns_per_streamed_byte * streamed bytes
  *               + (mark_ns_per_object + mark_ns_per_object_uncached * miss) * objects
  *               + mark_ns_per_page * pages holding an object
- *    (miss: the heap's share past cache_bytes, costmodel.h) by non-negative least
+ *    (miss: the share of the live pages' bytes past cache_bytes, costmodel.h) by
+ *    non-negative least
  *    squares for each cache size tried, keeping the one with the least residual; then
  *    again without the cycles four times the median residual off (a neighbour's
  *    process took the CPU). A coefficient the data would make negative is 0 and the
@@ -38,7 +41,7 @@
  *    has the fits both ways).
  * 4. Prints the fit and each run's measured and fitted costs, and writes the file
  *    (costmodel.h, version HN_COST_FILE_VERSION), unless --dry-run; --cycles=FILE
- *    writes every replay's cycles (hn_replay_cycles_write).
+ *    writes every replay's cycles with the fit's cost of each (hn_replay_cycles_write).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -62,10 +65,11 @@ struct heap_kind {
     const char *sizes;
 };
 
-/* Live sizes spread over a factor of 12 and two object sizes a factor of 16 apart, so
- * bytes marked and span counts are not proportional to each other or to cycles. */
+/* Live sizes spread over a factor of 48 and object sizes a factor of 16 apart, so bytes
+ * marked and span counts are not proportional to each other or to cycles. */
 static const struct heap_kind heaps[] = {
-    {"4MiB", "lognormal:64:1"},  {"16MiB", "lognormal:64:1"},  {"48MiB", "lognormal:64:1"},
+    {"1MiB", "lognormal:64:1"},    {"4MiB", "lognormal:64:1"},
+    {"16MiB", "lognormal:64:1"},   {"48MiB", "lognormal:64:1"},
     {"4MiB", "lognormal:1024:1"}, {"16MiB", "lognormal:1024:1"}, {"48MiB", "lognormal:1024:1"},
     {"4MiB", "lognormal:32768:1"}, {"16MiB", "lognormal:32768:1"},
 };
@@ -119,8 +123,8 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
 /* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
  * normal equations and Gaussian elimination. Returns the residual sum of squares, or
  * INFINITY when the system is singular. The columns: bytes scanned in each object's
- * first KiB, bytes past it, objects, objects times the share of the heap past the
- * cache (for the cache size being tried), and pages holding an object. */
+ * first KiB, bytes past it, objects, objects times the share of the live pages past
+ * the cache (for the cache size being tried), and pages holding an object. */
 #define NCOEF 5
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
 static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
@@ -198,21 +202,21 @@ static const double cache_sizes[] = {1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 2
                                      64 << 20};
 #define NCACHE (sizeof cache_sizes / sizeof cache_sizes[0])
 
-/* Fills column 3 (objects x the heap's uncached share) for cache size c. */
-static void fill_uncached(double x[NCOEF][MAXS], const double *heap, size_t n, double c)
+/* Fills column 3 (objects x the uncached share of the live pages) for cache size c. */
+static void fill_uncached(double x[NCOEF][MAXS], size_t n, double c)
 {
     for (size_t i = 0; i < n; i++)
-        x[3][i] = x[2][i] * hn_cost_per_object(0, 1, c, heap[i]);
+        x[3][i] = x[2][i] * hn_cost_per_object(0, 1, c, x[4][i] * HN_COST_PAGE_BYTES);
 }
 
 /* The best fit over the cache sizes: its coefficients in coef, its cache size returned. */
-static double fit_with_cache(double x[NCOEF][MAXS], const double *heap, const double *y,
-                             size_t n, double *coef)
+static double fit_with_cache(double x[NCOEF][MAXS], const double *y, size_t n,
+                             double *coef)
 {
     double best = INFINITY, best_c = cache_sizes[0];
     for (size_t k = 0; k < NCACHE; k++) {
         double t[NCOEF];
-        fill_uncached(x, heap, n, cache_sizes[k]);
+        fill_uncached(x, n, cache_sizes[k]);
         double ss = fit_nonneg(x, y, n, t);
         if (ss < best) {
             best = ss;
@@ -220,7 +224,7 @@ static double fit_with_cache(double x[NCOEF][MAXS], const double *heap, const do
             memcpy(coef, t, sizeof t);
         }
     }
-    fill_uncached(x, heap, n, best_c);
+    fill_uncached(x, n, best_c);
     return best_c;
 }
 
@@ -256,7 +260,7 @@ int hn_cmd_calibrate(int argc, char **argv)
                    "  --rate=RATE   allocation rate of the generated heaps (default "
                    "128MiB/s)\n"
                    "  --cycles=FILE every replay's marking cycle by cycle (CPU, bytes,\n"
-                   "                objects, pages held), CSV\n");
+                   "                objects, pages held; the fit's CPU for them), CSV\n");
             return 0;
         case ':':
             hn_gcsim_error("calibrate: option %s needs a value", argv[optind - 1]);
@@ -320,26 +324,16 @@ int hn_cmd_calibrate(int argc, char **argv)
                 rc = 1;
                 break;
             }
-            if (cyc) {
-                char name[128];
-                snprintf(name, sizeof name, "live %s sizes %s GOGC=%d run %d", h->live,
-                         h->sizes, gogc, rep + 1);
-                hn_replay_cycles_write(cyc, name, &results[i][rep]);
-            }
         }
-    if (cyc && (ferror(cyc) | fclose(cyc)) && rc == 0) {
-        hn_gcsim_error("calibrate: --cycles=%s: write failed", cycles_path);
-        rc = 1;
-    }
     for (size_t h = 0; h < NHEAPS; h++)
         unlink(traces[h]);
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
     double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
     /* Per cycle of the kept runs: the columns; the mark CPU; the pauses. */
-    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS], sh[MAXS];
+    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
     /* The same before outliers leave, and each run's cycles in them, for its fit. */
-    static double ox[NCOEF][MAXS], oh[MAXS];
+    static double ox[NCOEF][MAXS];
     size_t run_first[NRUNS], run_end[NRUNS];
     size_t ns = 0;
     size_t n = 0;
@@ -366,7 +360,6 @@ int hn_cmd_calibrate(int argc, char **argv)
                 sx[1][ns] = cy->streamed;
                 sx[2][ns] = cy->objects;
                 sx[4][ns] = cy->pages;
-                sh[ns] = cy->heap;
                 sy[ns] = cy->mark_cpu_ns;
                 sp[ns] = cy->pause_ns;
                 cycles[n]++;
@@ -380,15 +373,17 @@ int hn_cmd_calibrate(int argc, char **argv)
         run_first[n] = first;
         run_end[n] = ns;
     }
-    free(results);
     rmdir(dir);
-    if (rc)
-        return rc;
-    if (ns < 2 * NCOEF) {
+    if (rc == 0 && ns < 2 * NCOEF) {
         hn_gcsim_error("calibrate: only %zu cycles measured; a higher --rate gives more", ns);
-        return 1;
+        rc = 1;
     }
-    memcpy(oh, sh, ns * sizeof *oh);
+    if (rc) {
+        free(results);
+        if (cyc)
+            fclose(cyc);
+        return rc;
+    }
     for (int j = 0; j < NCOEF; j++)
         memcpy(ox[j], sx[j], ns * sizeof ox[j][0]);
 
@@ -400,6 +395,9 @@ int hn_cmd_calibrate(int argc, char **argv)
     if (!sorted || !res) {
         free(sorted);
         free(res);
+        free(results);
+        if (cyc)
+            fclose(cyc);
         hn_gcsim_error("calibrate: out of memory");
         return 1;
     }
@@ -412,7 +410,7 @@ int hn_cmd_calibrate(int argc, char **argv)
     /* Marking: every cycle's CPU; then once more without the cycles more than four
      * times the median residual off. */
     double coef[NCOEF];
-    double cache = fit_with_cache(sx, sh, sy, ns, coef);
+    double cache = fit_with_cache(sx, sy, ns, coef);
     for (size_t i = 0; i < ns; i++) {
         double f = 0;
         for (int j = 0; j < NCOEF; j++)
@@ -428,14 +426,13 @@ int hn_cmd_calibrate(int argc, char **argv)
             continue;
         for (int j = 0; j < NCOEF; j++)
             sx[j][kept] = sx[j][i];
-        sh[kept] = sh[i];
         sy[kept++] = sy[i];
     }
     fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the mark fit\n", ns, kept);
     free(sorted);
     free(res);
     ns = kept;
-    cache = fit_with_cache(sx, sh, sy, ns, coef);
+    cache = fit_with_cache(sx, sy, ns, coef);
     double r2_ss = 0, r2_st = 0, r2_mean = 0;
     for (size_t i = 0; i < ns; i++)
         r2_mean += sy[i] / (double)ns;
@@ -458,6 +455,19 @@ int hn_cmd_calibrate(int argc, char **argv)
         sxx += spans[i] * spans[i];
     }
     cost.sweep_ns_per_span = sxx > 0 ? sxy / sxx : 0;
+    /* Every replay's cycles, with what the fit says each cost. */
+    for (int rep = 0; cyc && rep < REPEATS; rep++)
+        for (size_t i = 0; i < NRUNS; i++) {
+            char name[128];
+            snprintf(name, sizeof name, "live %s sizes %s GOGC=%d run %d", heaps[i / NGOGC].live,
+                     heaps[i / NGOGC].sizes, gogcs[i % NGOGC], rep + 1);
+            hn_replay_cycles_write(cyc, name, &results[i][rep], &cost);
+        }
+    free(results);
+    if (cyc && (ferror(cyc) | fclose(cyc))) {
+        hn_gcsim_error("calibrate: --cycles=%s: write failed", cycles_path);
+        return 1;
+    }
 
     printf("%-6s %-18s %5s %7s %12s %9s %9s %9s %9s %9s %9s %9s %9s\n", "live", "sizes",
            "GOGC", "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms",
@@ -465,8 +475,8 @@ int hn_cmd_calibrate(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         double fm = 0;
         for (size_t k = run_first[i]; k < run_end[i]; k++)
-            fm += hn_cost_mark_ns(&cost, ox[0][k] + ox[1][k], ox[1][k], ox[2][k], oh[k],
-                                  ox[4][k]);
+            fm += hn_cost_mark_ns(&cost, ox[0][k] + ox[1][k], ox[1][k], ox[2][k],
+                                  0 /* a version 6 cost needs no heap */, ox[4][k]);
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],

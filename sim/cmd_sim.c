@@ -77,7 +77,8 @@ static const char usage_text[] =
     "  --replay=gc              also run the trace on the real collector, side by side\n"
     "                           (on the trace's time line: takes the trace's duration)\n"
     "  --cycles=FILE            with --replay=gc: the replay's marking cycle by cycle\n"
-    "                           (CPU, bytes, objects, pages held), CSV\n"
+    "                           (CPU, bytes, objects, pages held; the cost model's\n"
+    "                           CPU for them), CSV\n"
     "  --replay=malloc --allocator=heron,jemalloc,glibc,mimalloc,tcmalloc\n"
     "                           replay the calls on real allocators (time and RSS)\n"
     "  --bench                  print the simulation speed (events per second)\n"
@@ -485,7 +486,7 @@ int hn_cmd_sim(int argc, char **argv)
             hn_replay_cycles_header(cycles);
         for (size_t i = 0; i < o.ngogc && rc == 0; i++)
             rc = hn_replay_gc(o.trace, o.gogc[i], o.memory_limit, o.time_scale,
-                              &runs[2 * i + 1], cycles);
+                              &runs[2 * i + 1], cycles, &cfg.cost);
         if (cycles && (ferror(cycles) | fclose(cycles)) && rc == 0) {
             hn_gcsim_error("--cycles=%s: write failed", o.cycles);
             rc = 1;

@@ -42,6 +42,7 @@ void hn_cost_defaults(hn_cost *c)
     c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
     c->mark_ns_per_object_uncached = HN_COST_DEFAULT_MARK_NS_PER_OBJECT_UNCACHED;
     c->cache_bytes = HN_COST_DEFAULT_CACHE_BYTES;
+    c->cache_of_heap = 0;
     c->mark_ns_per_page = HN_COST_DEFAULT_MARK_NS_PER_PAGE;
     c->sweep_ns_per_span = HN_COST_DEFAULT_SWEEP_NS_PER_SPAN;
     snprintf(c->source, sizeof c->source, "defaults");
@@ -157,6 +158,8 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         n.cache_bytes = 0;
         seen |= 16 | 32 | 64;
     }
+    if (rc == 1 && version < 6) /* the cache term fitted against the heap in use */
+        n.cache_of_heap = 1;
     if (rc == 1 && version < 5) { /* no cost per page */
         n.mark_ns_per_page = 0;
         seen |= 128;

@@ -10,11 +10,17 @@
  *               + mark_ns_per_object * objects   its mark bit set, queued and popped
  *               + mark_ns_per_page * pages       every 8 KiB page holding one of them
  *               + sweep_ns_per_span * spans      sweeping: every span in use is visited
- * The per-object cost grows with the heap the mark walks: mark_ns_per_object in a heap
- * of up to cache_bytes, plus mark_ns_per_object_uncached times 1 - cache_bytes / heap
- * above it (the share of objects a random walk misses the cache for). Measured on
- * heron's collector: heaps of 64-byte objects marked 20-27 % under the one-constant fit
- * at 4 MiB live and GOGC=50 (6 MiB of heap), in three calibrations out of three.
+ * The per-object cost grows with the memory the mark walks, the 8 KiB pages holding a
+ * live object: mark_ns_per_object while they total up to cache_bytes, plus
+ * mark_ns_per_object_uncached times 1 - cache_bytes / (their bytes) above it (the share
+ * of objects a random walk misses the cache for). Measured on heron's collector: heaps
+ * of 64-byte objects marked 20-27 % under the one-constant fit at 4 MiB live and
+ * GOGC=50 (6 MiB of heap), in three calibrations out of three. The pages, not the heap:
+ * garbage on pages of its own is never walked (python-json frees a page at a time). With
+ * the heap in the share (cost files before version 6) and no heap under 4 MiB in the
+ * calibration, python-json's marks at GOGC=200 came out 28-37 % dear; with the pages
+ * and a 1 MiB heap, -6 to +35 % (three calibrations each, alternating: docs/gcsim.md
+ * "The cost model").
  * An object's bytes past its first HN_COST_STREAM_AFTER are "streamed": the scan reads
  * them in order and the hardware prefetcher has them in cache in time, where the first
  * ones are a miss at a random address. (Measured on heron's collector: objects of 8
@@ -45,7 +51,8 @@ typedef struct hn_cost {
     double mark_ns_per_streamed_byte; /* CPU per byte marked past them */
     double mark_ns_per_object; /* CPU per object marked, in a heap the cache holds */
     double mark_ns_per_object_uncached; /* more per object, times the heap's uncached share */
-    double cache_bytes;       /* the heap size the marker's cache holds (0: none) */
+    double cache_bytes;       /* the live pages' bytes the marker's cache holds (0: none) */
+    int cache_of_heap;        /* 1: cache_bytes is of the heap in use (files before v6) */
     double mark_ns_per_page;  /* CPU per 8 KiB page holding a live object at the mark */
     double sweep_ns_per_span; /* CPU per span swept */
     char source[256];         /* "defaults" or the file it came from */
@@ -75,23 +82,28 @@ typedef struct hn_cost {
 #define HN_COST_DEFAULT_CACHE_BYTES 0.0
 #define HN_COST_DEFAULT_MARK_NS_PER_PAGE 0.0
 
-/* The per-object cost of a mark that begins with heap_bytes of heap. */
+/* The bytes of a page the cost model counts (the allocator's page). */
+#define HN_COST_PAGE_BYTES 8192.0
+
+/* The per-object cost of a mark that walks walked_bytes of memory. */
 static inline double hn_cost_per_object(double per_object, double uncached, double cache,
-                                        double heap_bytes)
+                                        double walked_bytes)
 {
-    double miss = heap_bytes > cache && heap_bytes > 0 ? 1 - cache / heap_bytes : 0;
+    double miss = walked_bytes > cache && walked_bytes > 0 ? 1 - cache / walked_bytes : 0;
     return per_object + uncached * miss;
 }
 
 /* A mark's CPU: bytes scanned (streamed of them past each object's first
- * HN_COST_STREAM_AFTER), objects and the pages holding them, in a heap of heap_bytes.
- * The simulation charges it and calibrate fits it. */
+ * HN_COST_STREAM_AFTER), objects and the pages holding them, in a heap of heap_bytes
+ * (which only a cost file before version 6 uses). The simulation charges it and
+ * calibrate fits it. */
 static inline double hn_cost_mark_ns(const hn_cost *c, double bytes, double streamed,
                                      double objects, double heap_bytes, double pages)
 {
+    double walked = c->cache_of_heap ? heap_bytes : pages * HN_COST_PAGE_BYTES;
     return c->mark_ns_per_byte * (bytes - streamed) + c->mark_ns_per_streamed_byte * streamed +
            hn_cost_per_object(c->mark_ns_per_object, c->mark_ns_per_object_uncached,
-                              c->cache_bytes, heap_bytes) * objects +
+                              c->cache_bytes, walked) * objects +
            c->mark_ns_per_page * pages;
 }
 
@@ -108,15 +120,16 @@ int hn_cost_path(char *buf, size_t len);
 /* Loads the calibration file if there is one: 1 loaded, 0 no file (defaults kept),
  * -1 the file is malformed (message in err, HN_COST_ERR_LEN bytes). */
 #define HN_COST_ERR_LEN 512
-/* The calibration file's format: 5 since marking has a cost per page holding a live
- * object (older files are read without it); 4 since the sweep cost is fitted per span (the model
+/* The calibration file's format: 6 since the cache term's share is of the pages holding
+ * a live object (older files keep theirs of the heap in use); 5 since marking has a cost
+ * per page holding a live object (older files are read without it); 4 since the sweep cost is fitted per span (the model
  * counts spans; versions 2 and 3 fitted it per span page, which put heaps of
  * multi-page spans at a third of their sweeping, and are read still, their sweep
  * cost as it is); 3 since streamed bytes have their own cost; 2 (its per-byte cost
  * taken for streamed bytes too) since the constants are fitted to the concurrent
  * collector (marking CPU per byte and object, pause wall time per cycle); version 1
  * (no version line) held a stop-the-world collector's pause fit. */
-#define HN_COST_FILE_VERSION 5
+#define HN_COST_FILE_VERSION 6
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */
 int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *err);

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "sim/costmodel.h"
 #include "sim/report.h"
 
 typedef struct hn_replay_sample {
@@ -25,9 +26,10 @@ int hn_cmd_replay_child(int argc, char **argv);
 /* `--replay=gc`: replays trace on heron's collector at GOGC gogc and the memory limit
  * (INT64_MAX: none) in a child process, on the trace's time line, and fills run (label,
  * setting, summary; procs: the collector's, the CPUs online), and writes its cycles to
- * `cycles` when it is not NULL (hn_replay_cycles_write). 0, or 1 (message printed). */
+ * `cycles` when it is not NULL (hn_replay_cycles_write, with `cost`). 0, or 1 (message
+ * printed). */
 int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
-                 hn_run *run, FILE *cycles);
+                 hn_run *run, FILE *cycles, const hn_cost *cost);
 
 /* What one replay on the collector measured, for calibration: the summary plus the sums
  * the cost model is fitted to. */
@@ -62,9 +64,11 @@ typedef struct hn_replay_gc_result {
 /* The per-cycle CSV (`gcsim calibrate --cycles`, `gcsim --replay=gc --cycles`): the
  * header line, then one line per sampled cycle of a replay, `run` naming it. The
  * columns: run, start_unix (when the replay began), cycle, pause_ns, mark_cpu_ns,
- * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample). */
+ * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample), and model_mark_ns:
+ * the marking CPU the cost model gives what the mark began with (hn_cost_mark_ns). */
 void hn_replay_cycles_header(FILE *f);
-void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res);
+void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res,
+                            const hn_cost *cost);
 
 /* The same in a child process (so the caller's collector never starts): 0, or 1 with
  * the message printed. */

@@ -611,10 +611,12 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
 
 void hn_replay_cycles_header(FILE *f)
 {
-    fputs("run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages\n", f);
+    fputs("run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,"
+          "model_mark_ns\n", f);
 }
 
-void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res)
+void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res,
+                            const hn_cost *cost)
 {
     for (uint32_t k = 0; k < res->nsamples; k++) {
         const hn_replay_cycle_sample *c = &res->samples[k];
@@ -624,14 +626,15 @@ void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result 
                 fputc('"', f);
             fputc(*q, f);
         }
-        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
                 res->start_unix, k + 1, c->pause_ns, c->mark_cpu_ns, c->scanned, c->streamed,
-                c->objects, c->heap, c->pages);
+                c->objects, c->heap, c->pages,
+                hn_cost_mark_ns(cost, c->scanned, c->streamed, c->objects, c->heap, c->pages));
     }
 }
 
 int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
-                 hn_run *run, FILE *cycles)
+                 hn_run *run, FILE *cycles, const hn_cost *cost)
 {
     hn_replay_gc_result res;
     if (hn_replay_gc_measure(trace, gogc, memory_limit, time_scale, &res) != 0)
@@ -651,7 +654,7 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
     if (cycles) {
         char name[4400];
         snprintf(name, sizeof name, "%s %s", trace, run->label + 3);
-        hn_replay_cycles_write(cycles, name, &res);
+        hn_replay_cycles_write(cycles, name, &res, cost);
     }
     /* A replay that fell far behind the trace ran a slower program than the trace's:
      * its figures are still the collector's, but not for the same allocation rate. */

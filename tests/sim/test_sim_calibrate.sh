@@ -1,6 +1,6 @@
 #!/bin/sh
 # test_sim_calibrate.sh GCSIM: `gcsim calibrate` end to end on small heaps: it writes a
-# version 5 calibration file that every later run loads, with eight non-negative costs,
+# version 6 calibration file that every later run loads, with eight non-negative costs,
 # mark and pause costs that are not zero (the collector did mark and pause), and a mark
 # fit close to what each run measured; --cycles writes every replay's cycles. The file goes to a temporary XDG_CONFIG_HOME.
 set -u
@@ -16,7 +16,7 @@ grep -q "^fit: " "$TMP/out" || { echo "FAIL: no fit printed"; exit 1; }
 awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|mark_ns_per_object_uncached|cache_bytes|mark_ns_per_page|sweep_ns_per_span) / { n++; if ($2 < 0) bad = 1 }
      /^mark_ns_per_(byte|streamed_byte|object) / { mark += $2 }
      /^pause_ns / { pause = $2 }
-     /^version 5$/ { v = 1 }
+     /^version 6$/ { v = 1 }
      END { exit !(v && n == 8 && !bad && mark > 0 && pause > 0) }' "$f" || { echo "FAIL: bad file:"; cat "$f"; exit 1; }
 # Each run's fitted marking CPU is the measured one's order of magnitude (the fit is of
 # every cycle; a run more than 4x off either way means it fitted nothing), and every run
@@ -24,20 +24,25 @@ awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|m
 # that passed between two of the replay's events had once been counted as scanning
 # nothing).
 awk '$3 ~ /^(50|200)$/ && NF == 13 { if ($5 <= 0 || $8 <= 0 || $13 <= 0 || $7 / $8 > 4 || $8 / $7 > 4) bad = 1; runs++ }
-     END { exit !(runs == 16 && !bad) }' "$TMP/out" || { echo "FAIL: the mark fit is off:"; cat "$TMP/out"; exit 1; }
-# --cycles holds every replay's cycles: 16 runs twice, in two passes (every run once, then
-# again), so a run's repeats are a pass apart in time.
+     END { exit !(runs == 18 && !bad) }' "$TMP/out" || { echo "FAIL: the mark fit is off:"; cat "$TMP/out"; exit 1; }
+# --cycles holds every replay's cycles: 18 runs twice, in two passes (every run once, then
+# again), so a run's repeats are a pass apart in time; and what the fit says each cost.
 python3 - "$TMP/cycles.csv" <<'PY' || { echo "FAIL: --cycles:"; head "$TMP/cycles.csv"; exit 1; }
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 starts = {}
+model = mark = 0
 for r in rows:
     assert float(r["mark_cpu_ns"]) > 0 and float(r["objects"]) >= float(r["pages"]) > 0, r
     starts[r["run"]] = float(r["start_unix"])
-assert len(starts) == 32, len(starts)
+    model += float(r["model_mark_ns"])
+    mark += float(r["mark_cpu_ns"])
+# The fit's column: over every cycle, within a factor of two of the measured CPU.
+assert 0.5 < model / mark < 2, (model, mark)
+assert len(starts) == 36, len(starts)
 first = [t for run, t in starts.items() if run.endswith(" run 1")]
 second = [t for run, t in starts.items() if run.endswith(" run 2")]
-assert len(first) == len(second) == 16 and max(first) < min(second), (first, second)
+assert len(first) == len(second) == 18 and max(first) < min(second), (first, second)
 PY
 # Every simulation now uses it.
 "$GCSIM" "$(dirname "$0")/golden/steady.trace" | grep -q "cost model: $f" ||

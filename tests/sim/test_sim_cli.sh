@@ -121,8 +121,8 @@ run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
 # unversioned file, another version, a file with no version line at all.
 printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
-printf 'version 6\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "line 1: version '6': this gcsim reads versions 2 to 5; run .gcsim calibrate. again" "$TRACE"
+printf 'version 7\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '7': this gcsim reads versions 2 to 6; run .gcsim calibrate. again" "$TRACE"
 # Version 3 needs the streamed bytes' cost and the cache term; version 2 has neither
 # (its per-byte cost is used for streamed bytes, no cache term) and may not name them.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -155,6 +155,13 @@ run 1 "unknown name 'mark_ns_per_page'" --cost="$TMP/v4pcost" "$TRACE"
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_streamed_byte 5\nmark_ns_per_object 10\nmark_ns_per_object_uncached 100\ncache_bytes 1024\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 "$GCSIM" "$TRACE" | grep '^GC CPU' >"$TMP/v3c"
 cmp -s "$TMP/v3" "$TMP/v3c" && { echo "FAIL: the cache term did not change GC CPU"; fails=$((fails + 1)); }
+# Version 6 has version 5's names; its cache term is of the live pages, not the heap.
+sed 's/^version 5$/version 6/; s/^mark_ns_per_object_uncached 0$/mark_ns_per_object_uncached 100/; s/^cache_bytes 0$/cache_bytes 1048576/' "$TMP/v5cost" >"$TMP/v6cost"
+sed 's/^version 6$/version 5/' "$TMP/v6cost" >"$TMP/v5ccost"
+"$GCSIM" --cost="$TMP/v6cost" "$TRACE" | grep '^GC CPU' >"$TMP/v6c"
+"$GCSIM" --cost="$TMP/v5ccost" "$TRACE" | grep '^GC CPU' >"$TMP/v5c"
+grep -q '^cache_bytes 1048576$' "$TMP/v6cost" && ! cmp -s "$TMP/v5c" "$TMP/v6c" ||
+    { echo "FAIL: version 6's cache term read like version 5's"; fails=$((fails + 1)); }
 printf 'version 2x\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "version '2x'" "$TRACE"
 printf '# nothing\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -222,8 +229,12 @@ grep -q "^procs  *$(getconf _NPROCESSORS_ONLN)  *$(getconf _NPROCESSORS_ONLN)\$"
 # --cycles: the replay's cycles one line each, with what each mark began with.
 run 0 "gc GOGC=100" --cost=default --replay=gc --cycles="$TMP/cycles.csv" "$TRACE"
 real_cycles=$(awk '/^GC cycles/ { print $4 }' "$TMP/out")
-awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages") exit 1; next }
-     { n++; if ($3 != n || $5 <= 0 || $8 <= 0 || $10 <= 0 || $10 > $8 || $6 < 16 * $8 || $9 < $6 || $1 !~ /GOGC=100"$/) bad = 1 }
+# The model's column is the default cost of what each mark began with (costmodel.h; no
+# cache term, no cost per page): 0.32 ns a byte in objects' first KiB, 0.108 past it,
+# 65 ns an object.
+awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,model_mark_ns") exit 1; next }
+     { n++; if ($3 != n || $5 <= 0 || $8 <= 0 || $10 <= 0 || $10 > $8 || $6 < 16 * $8 || $9 < $6 || $1 !~ /GOGC=100"$/) bad = 1
+       m = 0.32 * ($6 - $7) + 0.108 * $7 + 65 * $8; if ($11 < m - 1 || $11 > m + 1) bad = 1 }
      END { exit !(!bad && n >= want - 1 && n <= want && n > 0) }' "$TMP/cycles.csv" ||
     { echo "FAIL: --cycles: not the replay's $real_cycles cycles:"; cat "$TMP/cycles.csv"; fails=$((fails + 1)); }
 run 2 "--cycles needs --replay=gc" --cycles="$TMP/c.csv" "$TRACE"

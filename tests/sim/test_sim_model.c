@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "gc/gctcache.h"
+#include "sim/costmodel.h"
 #include "sim/simulate.h"
 
 /* A program with `live` bytes held in objects of `size` bytes, first-in first-out:
@@ -343,6 +344,28 @@ static void test_placement_pages(void **state)
 /* The model of heron's worker (sim/bg_worker.h) at a half share: full-speed slices of
  * 1 ms, a sleep after each; a mark of under a slice is over in it; time_for agrees
  * with running to that time; an assist with one processor (speed 0) starves it. */
+/* The cache term's share is of the pages holding the marked objects (cost file version
+ * 6), or of the heap (versions 3 to 5): 1000 objects on 64 pages (512 KiB) fit a 1 MiB
+ * cache however much garbage the heap holds besides; on 1024 pages (8 MiB) 7/8 of
+ * them miss it. */
+static void test_cost_cache_share(void **state)
+{
+    (void)state;
+    hn_cost c;
+    memset(&c, 0, sizeof c);
+    c.mark_ns_per_object = 10;
+    c.mark_ns_per_object_uncached = 100;
+    c.cache_bytes = 1 << 20;
+    double heap = 64 << 20;
+    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 64), 10 * 1000, 1e-6);
+    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 1024), (10 + 100 * 0.875) * 1000,
+                       1e-6);
+    c.cache_of_heap = 1;
+    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 64), (10 + 100 * (1 - 1.0 / 64)) * 1000,
+                       1e-6);
+    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, 512 << 10, 1024), 10 * 1000, 1e-6);
+}
+
 static void test_bg_worker_slices(void **state)
 {
     (void)state;
@@ -385,6 +408,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_model_heap_spans),
         cmocka_unit_test(test_placement_pages),
+        cmocka_unit_test(test_cost_cache_share),
         cmocka_unit_test(test_bg_worker_slices),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
