@@ -12,9 +12,8 @@
  *    a program's first cycles do while its heap grows.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
  *    then every run again (a slow minute of a shared machine falls on one of a run's
- *    two replays, not both). Per cycle it
- *    reports the marking CPU (the background worker's and the assists', from the
- *    collector's own counters), the bytes and objects the program held when the mark
+ *    two replays, not both). Per cycle it reports the marking CPU (the background
+ *    worker's and the assists', from the collector's own counters), the bytes and objects the program held when the mark
  *    began (what it scans; later objects are allocated black), and the wall time of
  *    the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the sweeper
  *    thread's, not the scavenger's) and the spans in use summed over the cycles.
@@ -24,8 +23,7 @@
  *               + (mark_ns_per_object + mark_ns_per_object_uncached * miss) * objects
  *               + mark_ns_per_page * pages holding an object
  *    (miss: the share of the live pages' bytes past cache_bytes, costmodel.h) by
- *    non-negative least
- *    squares for each cache size tried, keeping the one with the least residual; then
+ *    non-negative least squares for each cache size tried, keeping the one with the least residual; then
  *    again without the cycles four times the median residual off (a neighbour's
  *    process took the CPU). A coefficient the data would make negative is 0 and the
  *    others refitted (a negative cost is noise). GOGC 50 and 200 put the same live
@@ -70,8 +68,9 @@ struct heap_kind {
 static const struct heap_kind heaps[] = {
     {"1MiB", "lognormal:64:1"},    {"4MiB", "lognormal:64:1"},
     {"16MiB", "lognormal:64:1"},   {"48MiB", "lognormal:64:1"},
-    {"4MiB", "lognormal:1024:1"}, {"16MiB", "lognormal:1024:1"}, {"48MiB", "lognormal:1024:1"},
-    {"4MiB", "lognormal:32768:1"}, {"16MiB", "lognormal:32768:1"},
+    {"4MiB", "lognormal:1024:1"},  {"16MiB", "lognormal:1024:1"},
+    {"48MiB", "lognormal:1024:1"}, {"4MiB", "lognormal:32768:1"},
+    {"16MiB", "lognormal:32768:1"},
 };
 static const int32_t gogcs[] = {50, 200};
 #define NHEAPS (sizeof heaps / sizeof heaps[0])
@@ -252,7 +251,8 @@ int hn_cmd_calibrate(int argc, char **argv)
         case 'r': rate = optarg; break;
         case 'c': cycles_path = optarg; break;
         case 'h':
-            printf("usage: gcsim calibrate [--output=FILE] [--dry-run] [--rate=RATE] [--cycles=FILE]\n"
+            printf("usage: gcsim calibrate [--output=FILE] [--dry-run] [--rate=RATE]\n"
+                   "                       [--cycles=FILE]\n"
                    "Measures the cost model (pause, mark and sweep costs) on this machine\n"
                    "with heron's collector and saves it to FILE (default:\n"
                    "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about a minute:\n"
@@ -458,9 +458,10 @@ int hn_cmd_calibrate(int argc, char **argv)
     /* Every replay's cycles, with what the fit says each cost. */
     for (int rep = 0; cyc && rep < REPEATS; rep++)
         for (size_t i = 0; i < NRUNS; i++) {
+            const struct heap_kind *h = &heaps[i / NGOGC];
             char name[128];
-            snprintf(name, sizeof name, "live %s sizes %s GOGC=%d run %d", heaps[i / NGOGC].live,
-                     heaps[i / NGOGC].sizes, gogcs[i % NGOGC], rep + 1);
+            snprintf(name, sizeof name, "live %s sizes %s GOGC=%d run %d", h->live, h->sizes,
+                     gogcs[i % NGOGC], rep + 1);
             hn_replay_cycles_write(cyc, name, &results[i][rep], &cost);
         }
     free(results);

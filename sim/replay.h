@@ -62,7 +62,8 @@ typedef struct hn_replay_gc_result {
 } hn_replay_gc_result;
 
 /* The per-cycle CSV (`gcsim calibrate --cycles`, `gcsim --replay=gc --cycles`): the
- * header line, then one line per sampled cycle of a replay, `run` naming it. The
+ * header line, then one line per sampled cycle of a replay (res->samples), `run` naming
+ * it. The
  * columns: run, start_unix (when the replay began), cycle, pause_ns, mark_cpu_ns,
  * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample), and model_mark_ns:
  * the marking CPU the cost model gives what the mark began with (hn_cost_mark_ns). */
