@@ -32,8 +32,8 @@
  * objects mark dearer spread over more pages, at a higher GOGC or in a program whose
  * objects die one by one rather than a page at a time; the simulation counts the pages
  * with sim/placement.h. (Measured on heron's collector, `gcsim calibrate`'s table in
- * docs/gcsim.md: 4 MiB of 64-byte objects, 42 objects an 8 KiB page and 85 ns an
- * object to mark at GOGC=50; 22 a page and 96 ns at GOGC=200.)
+ * docs/gcsim.md: 4 MiB of 64-byte objects, 42 objects an 8 KiB page and 88 ns an
+ * object to mark at GOGC=50; 23 a page and 103 ns at GOGC=200.)
  * `gcsim calibrate` measures the constants on this machine by running the real
  * collector (gc/) on generated heaps and fitting them; the result is saved in
  * $XDG_CONFIG_HOME/heron/gcsim-calibration (or ~/.config/heron/...), format version
