@@ -4,7 +4,7 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 5
+ *   version 6
  *   pause_ns 61234.5
  *   mark_ns_per_byte 0.212
  *   mark_ns_per_streamed_byte 0.091
@@ -18,11 +18,14 @@
  * changed with the collector (version 1, unnumbered, was fitted to a stop-the-world
  * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
  * cost for every byte, which a version 2 file still gives streamed bytes too; versions
- * 2 and 3 fitted the sweep cost per span page), and a file of another version is
+ * 2 and 3 fitted the sweep cost per span page; versions 3 to 5 compared cache_bytes
+ * with the heap in use, 6 with the pages holding a live object), and a file of another
+ * version is
  * refused with a message saying to calibrate again. Every name must be known and every
  * value a finite non-negative number; all eight must be present (seven in versions 3
- * and 4, without the cost per page; four in version 2, which has no cache term either). A file that breaks these rules is an error, not
- * silently ignored: a user who calibrated expects the calibration to be used.
+ * and 4, without the cost per page; four in version 2, which has no cache term either).
+ * A file that breaks these rules is an error, not silently ignored: a user who
+ * calibrated expects the calibration to be used.
  */
 #include "sim/costmodel.h"
 
