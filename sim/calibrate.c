@@ -11,21 +11,21 @@
  *    independently enough to separate the costs. The 1 MiB heap marks in the cache, as
  *    a program's first cycles do while its heap grows.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
- *    then every run again (a slow minute of a shared machine falls on one of a run's
- *    two replays, not both). Per cycle it reports the marking CPU (the background
- *    worker's and the assists', from the collector's own counters), the bytes and objects the program held when the mark
- *    began (what it scans; later objects are allocated black), and the wall time of
- *    the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the sweeper
- *    thread's, not the scavenger's) and the spans in use summed over the cycles.
+ *    then every run again (a slow minute of a shared machine falls on one of a run's two
+ *    replays, not both). Per cycle it reports the marking CPU (the background worker's and
+ *    the assists', from the collector's own counters), the bytes and objects the program
+ *    held when the mark began (what it scans; later objects are allocated black), and the
+ *    wall time of the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the
+ *    sweeper thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
  *               + mark_ns_per_streamed_byte * streamed bytes
  *               + (mark_ns_per_object + mark_ns_per_object_uncached * miss) * objects
  *               + mark_ns_per_page * pages holding an object
  *    (miss: the share of the live pages' bytes past cache_bytes, costmodel.h) by
- *    non-negative least squares for each cache size tried, keeping the one with the least residual; then
- *    again without the cycles four times the median residual off (a neighbour's
- *    process took the CPU). A coefficient the data would make negative is 0 and the
+ *    non-negative least squares for each cache size tried, keeping the one with the
+ *    least residual; then again without the cycles four times the median residual off
+ *    (a neighbour's process took the CPU). A coefficient the data would make negative is 0 and the
  *    others refitted (a negative cost is noise). GOGC 50 and 200 put the same live
  *    objects on about twice as many pages at 200, which tells pages from objects.
  *      pause_ns = the mean over the cycles of the two pauses together, without the

@@ -20,8 +20,7 @@
  * cost for every byte, which a version 2 file still gives streamed bytes too; versions
  * 2 and 3 fitted the sweep cost per span page; versions 3 to 5 compared cache_bytes
  * with the heap in use, 6 with the pages holding a live object), and a file of another
- * version is
- * refused with a message saying to calibrate again. Every name must be known and every
+ * version is refused with a message saying to calibrate again. Every name must be known and every
  * value a finite non-negative number; all eight must be present (seven in versions 3
  * and 4, without the cost per page; four in version 2, which has no cache term either).
  * A file that breaks these rules is an error, not silently ignored: a user who

@@ -50,7 +50,7 @@ typedef struct hn_cost {
     double mark_ns_per_byte;  /* CPU per byte marked, in an object's first bytes */
     double mark_ns_per_streamed_byte; /* CPU per byte marked past them */
     double mark_ns_per_object; /* CPU per object marked, in a heap the cache holds */
-    double mark_ns_per_object_uncached; /* more per object, times the heap's uncached share */
+    double mark_ns_per_object_uncached; /* more per object, times the uncached share */
     double cache_bytes;       /* the live pages' bytes the marker's cache holds (0: none) */
     int cache_of_heap;        /* 1: cache_bytes is of the heap in use (files before v6) */
     double mark_ns_per_page;  /* CPU per 8 KiB page holding a live object at the mark */
@@ -122,13 +122,13 @@ int hn_cost_path(char *buf, size_t len);
 #define HN_COST_ERR_LEN 512
 /* The calibration file's format: 6 since the cache term's share is of the pages holding
  * a live object (older files keep theirs of the heap in use); 5 since marking has a cost
- * per page holding a live object (older files are read without it); 4 since the sweep cost is fitted per span (the model
- * counts spans; versions 2 and 3 fitted it per span page, which put heaps of
- * multi-page spans at a third of their sweeping, and are read still, their sweep
- * cost as it is); 3 since streamed bytes have their own cost; 2 (its per-byte cost
- * taken for streamed bytes too) since the constants are fitted to the concurrent
- * collector (marking CPU per byte and object, pause wall time per cycle); version 1
- * (no version line) held a stop-the-world collector's pause fit. */
+ * per page holding a live object (older files are read without it); 4 since the sweep cost
+ * is fitted per span (the model counts spans; versions 2 and 3 fitted it per span page,
+ * which put heaps of multi-page spans at a third of their sweeping, and are read still,
+ * their sweep cost as it is); 3 since streamed bytes have their own cost; 2 (its per-byte
+ * cost taken for streamed bytes too) since the constants are fitted to the concurrent
+ * collector (marking CPU per byte and object, pause wall time per cycle); version 1 (no
+ * version line) held a stop-the-world collector's pause fit. */
 #define HN_COST_FILE_VERSION 6
 int hn_cost_load(hn_cost *c, const char *path, char *err);
 /* Writes c to path, creating the directories: 0, or -1 with a message in err. */

@@ -18,8 +18,8 @@
 # column is the most any replay fell behind that time line: near 0 means the collector
 # saw the program's allocation rate. The replays' columns give the range (min-max) of
 # the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
-# setting, and sqlite's peak heap by a third. Takes about six minutes with RUNS=5: each
-# round calibrates (40 s) and replays at the traces' own speed (30 s).
+# setting, and sqlite's peak heap by a third. Takes about seven minutes with RUNS=5: each
+# round calibrates (45 s) and replays at the traces' own speed (30 s).
 set -eu
 BUILD=${1:-build}
 GCSIM=$BUILD/sim/gcsim

@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-
 int hn_placement_push_slow(hn_slot_list *l, uint32_t slot)
 {
     if (l->n == l->cap) {

@@ -49,13 +49,9 @@ typedef struct hn_replay_cycle_sample {
 
 typedef struct hn_replay_gc_result {
     hn_summary sum;
-    double marked_sum;    /* bytes marked, summed over cycles */
-    double scanned_sum;   /* bytes held when each mark began, summed */
-    double objects_sum;   /* objects held when each mark began, summed */
     double spans_sum;     /* spans in use at each cycle, summed */
     double trace_ns;      /* the trace's duration */
     double start_unix;    /* when the replay began, seconds since the epoch */
-    double scavenger_cpu_ns; /* the scavenger thread's CPU (not GC CPU) */
     int32_t procs;        /* the collector's processors (CPUs online) */
     uint32_t nsamples;
     hn_replay_cycle_sample samples[HN_REPLAY_CYCLE_SAMPLES];

@@ -11,13 +11,13 @@
  *    pointers; scanning every byte is the costly case, and the cost model is measured
  *    on it). A realloc is a free and an allocation: the program's copy is part of the
  *    time between events, which the replay keeps (step 3).
- * 3. Time: before each event the replay waits until the event's time on the trace's
- *    time line, shifted by the pauses and the assists so far, as the simulation shifts
- *    the program (sleeping for long waits, so the collector's worker gets its share). So the collector's background
- *    worker marks while the program allocates at the program's rate, and a cycle's mark
- *    spans as many allocations as it would have in the program. Where the replay loop
- *    is slower than the program (a trace of more than a few million events a second),
- *    it falls behind; the lag is reported (hn_replay_gc_result.behind_ns).
+ * 3. Time: before each event the replay waits until the event's time on the trace's time
+ *    line, shifted by the pauses and the assists so far, as the simulation shifts the
+ *    program (sleeping for long waits, so the collector's worker gets its share). So the
+ *    collector's background worker marks while the program allocates at the program's rate,
+ *    and a cycle's mark spans as many allocations as it would have in the program. Where
+ *    the replay loop is slower than the program (a trace of more than a few million events
+ *    a second), it falls behind; the lag is reported (hn_replay_gc_result.behind_ns).
  * 4. What keeps the objects reachable is a tree built from the objects themselves:
  *    the object in slot i of a dense array holds, in its first two words, the objects
  *    of slots 2i+1 and 2i+2 (a binary heap's layout; every object has 16 bytes, heron's
@@ -487,9 +487,6 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         }
         if (st.cycles != cycles) {
             uint64_t k = st.cycles - cycles;
-            out->marked_sum += (double)st.heap_live * (double)k;
-            out->objects_sum += scan_objects * (double)k;
-            out->scanned_sum += scan_bytes * (double)k;
             out->spans_sum += (double)st.spans * (double)k;
             if (k == 1 && out->nsamples < HN_REPLAY_CYCLE_SAMPLES)
                 out->samples[out->nsamples++] = (hn_replay_cycle_sample){
@@ -557,7 +554,6 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     double coll = gc_thread_cpu(&threads, TH_COLLECTOR) - u->background_cpu_ns -
                   u->pause_total_ns;
     u->sweep_cpu_ns = gc_thread_cpu(&threads, TH_SWEEPER) + (coll > 0 ? coll : 0);
-    out->scavenger_cpu_ns = gc_thread_cpu(&threads, TH_SCAVENGER);
     if (threads.n != TH_COUNT)
         fprintf(stderr, "gcsim: note: --replay=gc: the collector runs %d threads, not the "
                 "%d expected; their CPU is not told apart\n", threads.n, TH_COUNT);
