@@ -137,6 +137,7 @@ void heron_gc_stats_get(heron_gc_stats_t *out) {
   out->next_gc = trig == UINT64_MAX ? UINT64_MAX : out->heap_in_use - LD(hn_heap.since_gc) + trig;
   out->cycles = LD(hn_gc_counters.cycles);
   out->forced_cycles = LD(hn_gc_counters.forced_cycles);
+  out->mark_resumes = LD(hn_gc_counters.mark_resumes);
   out->pause_total_ns = LD(hn_gc_counters.pause_total_ns);
   out->pause_max_ns = LD(hn_gc_counters.pause_max_ns);
   out->pause_last_ns = LD(hn_gc_counters.pause_last_ns);

@@ -58,7 +58,7 @@ void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m) {
 /* In a no-suspend region, marking cannot end under us; if it already ended (the thread
  * was stopped between the flag test and here), mark termination greyed this buffer,
  * and greying now would set mark bits in spans being swept. */
-static void flush_full(hn_gcthread_t *t) {
+void hn_barrier_flush(hn_gcthread_t *t) {
   hn_threads_nosuspend_begin(t);
   if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
     hn_marker_t m;
@@ -87,7 +87,7 @@ void heron_gc_write_barrier_slow(void *old) {
   t->wb[n] = (uintptr_t)old;
   __asm__ volatile("" : : : "memory"); /* the slot before the count */
   t->wb_n = n + 1;
-  if (n + 1 == HN_WB_BUF_N) flush_full(t);
+  if (n + 1 == HN_WB_BUF_N) hn_barrier_flush(t);
 }
 
 /* Scan work an assist does between looks at a pending stop: a stop waits for about
@@ -150,7 +150,7 @@ void hn_assist_alloc(hn_gcthread_t *t, size_t bytes) {
                                                           : (uint64_t)owed;
   hn_threads_nosuspend_begin(t);
   if (!__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_SEQ_CST)) {
-    /* Marking ended before the region began (see flush_full). */
+    /* Marking ended before the region began (see hn_barrier_flush). */
     hn_threads_nosuspend_end(t);
     t->assist_credit = 0;
     return;

@@ -20,6 +20,9 @@ extern int hn_assists_active;
 void hn_marker_publish(hn_marker_t *m);
 /* Grey t's barrier buffer into m and empty it. World stopped, or t is the caller. */
 void hn_barrier_flush_into(hn_gcthread_t *t, hn_marker_t *m);
+/* Grey the caller's own barrier buffer into the pool, if marking runs: when the buffer
+ * is full, and when the thread detaches (its record, buffer and all, is freed). */
+void hn_barrier_flush(hn_gcthread_t *t);
 /* After allocating `bytes` while marking: pay for it with scan work if in debt. */
 void hn_assist_alloc(hn_gcthread_t *t, size_t bytes);
 

@@ -13,11 +13,13 @@
  *      processor), while allocating threads assist in proportion to what they
  *      allocate (barrier.c) and the barrier shades overwritten pointers.
  *   3. Mark termination, the second short pause: grey what is left in the barrier
- *      buffers, rescan the registered roots, drain; clear weak references to unmarked
- *      objects, queue the finalizers of unmarked objects and drain again. Stacks are
- *      not rescanned: they were scanned in step 1 and the deletion barrier keeps every
- *      object reachable then. The live heap is the bytes marked plus the bytes
- *      allocated black; sweepgen += 2 makes every span unswept; barrier off.
+ *      buffers, rescan the registered roots; if that found more than a short pause's
+ *      scanning, restart the world and go back to step 2 with it; else drain; clear
+ *      weak references to unmarked objects, queue the finalizers of unmarked objects
+ *      and drain again. Stacks are not rescanned: they were scanned in step 1 and the
+ *      deletion barrier keeps every object reachable then. The live heap is the bytes
+ *      marked plus the bytes allocated black; sweepgen += 2 makes every span unswept;
+ *      barrier off.
  *   4. Restart the world; the pacer ends its cycle and sets the next trigger; the
  *      sweeper and the finalizer thread wake. Spans are swept lazily by allocation and
  *      by the background sweeper.
@@ -199,17 +201,42 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
       }
     }
   }
-  c->background_ns = hn_pace_thread_cpu_ns() - cpu0;
+  c->background_ns += hn_pace_thread_cpu_ns() - cpu0;
 }
 
-/* Step 3, with the heap lock held. */
-static void mark_terminate_locked(hn_pace_cycle_t *c) {
+/* Scan work mark termination does with the world stopped before it gives what is left
+ * back to concurrent marking: about 50-100 us. The barrier buffers can hold the only
+ * path to most of the heap: a mutator that overwrote a pointer near the root of a big
+ * structure before the worker got there left it shaded in its buffer, and the worker,
+ * out of grey objects, ended marking with the structure unmarked; the pause then lasted
+ * as long as marking all of it. Go's gcMarkDone flushes the buffers and goes back to
+ * marking when that found work; heron does it in the termination's pause. */
+#define MARK_TERM_WORK ((uint64_t)64 << 10)
+/* Terminations in one cycle that may resume marking; the next one drains whatever is
+ * left, so a cycle ends even if every termination finds more work. */
+#define MARK_TERM_RESUMES_MAX 8
+
+/* Step 3, with the heap lock held. Returns 0 if it found more than MARK_TERM_WORK of
+ * grey work and resumed concurrent marking (world running, phase still MARK), 1 when
+ * marking is over. */
+static int mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_marker_t m;
   memset(&m, 0, sizeof m);
-  uint64_t t0 = pause_begin(&c->stop2_ns);
-  __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
+  int64_t stop_ns;
+  uint64_t t0 = pause_begin(&stop_ns);
   hn_threads_each(flush_wb_cb, &m);
   hn_roots_each_locked(mark_range_cb, &m);
+  if (c->mark_resumes < MARK_TERM_RESUMES_MAX &&
+      hn_mark_drain_n(&m, MARK_TERM_WORK) >= MARK_TERM_WORK) {
+    hn_marker_publish(&m); /* the rest goes to the pool, for the worker and assists */
+    int64_t work_ns, restart_ns, stw_ns;
+    pause_end(t0, stop_ns, &work_ns, &restart_ns, &stw_ns);
+    c->mark_resumes++;
+    c->resume_stw_ns += stw_ns;
+    return 0;
+  }
+  c->stop2_ns = stop_ns;
+  __atomic_store_n(&hn_heap.phase, HN_PHASE_MARKTERM, __ATOMIC_RELAXED);
   hn_mark_drain(&m);
   hn_weak_clear_locked();
   hn_fin_queue_unreachable_locked(&m);
@@ -230,6 +257,7 @@ static void mark_terminate_locked(hn_pace_cycle_t *c) {
   hn_heap_flip_locked();
   __atomic_store_n(&hn_heap.phase, HN_PHASE_OFF, __ATOMIC_RELAXED);
   pause_end(t0, c->stop2_ns, &c->work2_ns, &c->restart2_ns, &c->stw2_ns);
+  return 1;
 }
 
 static void count_pause(uint64_t pause) {
@@ -259,17 +287,22 @@ static void run_cycle(int forced) {
   c.mark_start_ns = hn_pace_now_ns();
   hn_pace_mark_start(&c);
 
-  mark_concurrent(&c);
-
-  c.mark_end_ns = hn_pace_now_ns();
+  for (;;) {
+    mark_concurrent(&c);
+    c.mark_end_ns = hn_pace_now_ns();
+    hn_gc_lock(&hn_heap.lock);
+    uint64_t resumed_ns = (uint64_t)c.resume_stw_ns;
+    if (mark_terminate_locked(&c)) break;
+    pthread_mutex_unlock(&hn_heap.lock);
+    count_pause((uint64_t)c.resume_stw_ns - resumed_ns);
+  }
   c.mark_ns = c.mark_end_ns - c.mark_start_ns;
-  hn_gc_lock(&hn_heap.lock);
-  mark_terminate_locked(&c);
   if (forced) hn_heap_finish_sweep_locked();
   pthread_mutex_unlock(&hn_heap.lock);
   count_pause((uint64_t)c.stw2_ns);
   hn_gc_counters_t *k = &hn_gc_counters;
   __atomic_store_n(&k->cycles, k->cycles + 1, __ATOMIC_RELAXED);
+  __atomic_store_n(&k->mark_resumes, k->mark_resumes + (uint64_t)c.mark_resumes, __ATOMIC_RELAXED);
   if (forced) __atomic_store_n(&k->forced_cycles, k->forced_cycles + 1, __ATOMIC_RELAXED);
   hn_workq_trim();
   pthread_mutex_unlock(&cycle_lock);

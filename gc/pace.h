@@ -38,6 +38,10 @@ typedef struct hn_pace_cycle {
   /* Each pause's parts (wall): signals sent until every thread stopped, the work with
    * the world stopped, sending the restart. */
   int64_t stop1_ns, work1_ns, restart1_ns, stop2_ns, work2_ns, restart2_ns;
+  /* Mark terminations that found more work and resumed marking (collector.c), and
+   * their pauses (wall), which are within mark_ns. */
+  int mark_resumes;
+  int64_t resume_stw_ns;
   int64_t mark_start_ns;   /* world restarted after the first pause */
   int64_t mark_end_ns;     /* mark termination began */
   int64_t assist_ns, background_ns; /* CPU */

@@ -9,6 +9,7 @@
 
 typedef struct hn_gc_counters {
   uint64_t cycles, forced_cycles;
+  uint64_t mark_resumes; /* mark terminations that went back to concurrent marking */
   uint64_t pauses, pause_total_ns, pause_max_ns, pause_last_ns; /* each STW pause */
   uint64_t live, live_objects; /* marked by the last cycle */
 } hn_gc_counters_t;

@@ -57,6 +57,7 @@
 #include <unistd.h>
 
 #include "heron/gc.h"
+#include "gc/barrier.h"
 #include "gc/fatal.h"
 #include "gc/gctcache.h"
 
@@ -224,6 +225,9 @@ void hn_threads_detach(void) {
   hn_gcthread_t *t = self_rec;
   if (t == NULL) return;
   if (--t->attached > 0) return;
+  /* Pointers the barrier shaded may be the only path to objects a black one holds:
+   * dropped with the record, those objects were swept while still reachable. */
+  hn_barrier_flush(t);
   /* Emptied before the registry lock (the flush takes the heap lock), freed only once the
    * thread has left the registry: until then a collector may mark through it. */
   hn_gctcache_t *tc = t->tcache;

@@ -173,7 +173,7 @@ HERON_API void heron_gc_weak_free(heron_gc_weak_t *w);
   X(weak_cleared, "weak references cleared since start")                             \
   X(threads, "attached threads")                                                     \
   X(heap_goal, "heap size the pacer aims to finish the current or next cycle at")     \
-  X(pauses, "stop-the-world pauses (two per cycle)")                                  \
+  X(pauses, "stop-the-world pauses (two per cycle, one more per mark resume)")        \
   X(gc_cpu_assist_ns, "CPU time of mark assists (and synchronous scavenging)")         \
   X(gc_cpu_background_ns, "CPU time of the background mark worker")                  \
   X(gc_cpu_idle_ns, "CPU time of idle-priority marking (none in heron)")              \
@@ -182,7 +182,8 @@ HERON_API void heron_gc_weak_free(heron_gc_weak_t *w);
   X(limiter_activations, "times the GC CPU limiter started limiting")                 \
   X(gogc, "GOGC in force (UINT64_MAX: off)")                                          \
   X(memory_limit, "memory limit in force, bytes (INT64_MAX: none)")                   \
-  X(spans, "spans the collector holds (each sweep visits every one)")
+  X(spans, "spans the collector holds (each sweep visits every one)")                \
+  X(mark_resumes, "mark terminations that found grey work and resumed marking")
 
 typedef struct heron_gc_stats {
 #define HERON_GC_STATS_FIELD(name, doc) uint64_t name;
