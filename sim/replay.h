@@ -38,7 +38,7 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
 #define HN_REPLAY_CYCLE_SAMPLES 256
 
 typedef struct hn_replay_cycle_sample {
-    double pause_ns;     /* this cycle's two pauses, wall time */
+    double pause_ns;     /* this cycle's pauses (two, one more per mark resume), wall */
     double mark_cpu_ns;  /* its marking CPU: background worker and assists */
     double scanned;      /* bytes the program held when its mark began: its scan work */
     double streamed;     /* of those, the bytes past each object's first KiB */

@@ -409,7 +409,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     heron_gc_stats_t st, st0;
     heron_gc_stats_get(&st0);
     st = st0;
-    uint64_t cycles = st.cycles, pauses = st.pauses;
+    uint64_t cycles = st.cycles, sampled_cycle = st.cycles;
     /* held when the mark began */
     double scan_bytes = 0, scan_objects = 0, scan_streamed = 0, scan_pages = 0;
     double scan_heap = 0; /* the heap then, garbage included */
@@ -470,20 +470,21 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                 break;
             }
         }
+        int marking = __atomic_load_n(&heron_gc_barrier_on, __ATOMIC_ACQUIRE);
         heron_gc_stats_get(&st);
-        if (st.pauses != pauses) {
-            /* An odd count since the last event: the first pause of a cycle is over and
-             * marking began; the objects held now are what it scans (those allocated
-             * later are black). A whole cycle can pass during one event (the replay
-             * sleeps while the worker marks), so any odd count passed counts. */
-            if ((st.pauses & 1) || st.pauses - pauses >= 2) {
-                scan_bytes = (double)tree.bytes;
-                scan_streamed = (double)tree.streamed;
-                scan_heap = (double)st.heap_in_use;
-                scan_objects = (double)tree.n;
-                scan_pages = (double)tree.live_pages;
-            }
-            pauses = st.pauses;
+        /* Marking began for a cycle not sampled yet (its first pause is over): the
+         * objects held now are what it scans (those allocated later are black). A whole
+         * cycle can pass during one event (the replay sleeps while the worker marks), so
+         * one that ended unsampled is sampled now. (The count of pauses cannot tell: a
+         * mark resume adds one.) */
+        uint64_t this_cycle = marking ? st.cycles + 1 : st.cycles;
+        if (sampled_cycle < this_cycle) {
+            scan_bytes = (double)tree.bytes;
+            scan_streamed = (double)tree.streamed;
+            scan_heap = (double)st.heap_in_use;
+            scan_objects = (double)tree.n;
+            scan_pages = (double)tree.live_pages;
+            sampled_cycle = this_cycle;
         }
         if (st.cycles != cycles) {
             uint64_t k = st.cycles - cycles;
