@@ -128,13 +128,6 @@ static void publish_locked(void) {
   __atomic_store_n(&hn_heap.retain, goal + goal / 10, __ATOMIC_RELAXED);
 }
 
-void hn_pace_publish(void) {
-  pthread_mutex_lock(&pace_lock);
-  hn_pacer_commit(&pacer, heap_live_now(), true);
-  publish_locked();
-  pthread_mutex_unlock(&pace_lock);
-}
-
 uint64_t hn_pace_goal(void) { return __atomic_load_n(&st_goal, __ATOMIC_RELAXED); }
 
 void hn_pace_mark_start(hn_pace_cycle_t *c) {

@@ -27,10 +27,6 @@ extern uint64_t hn_pace_work_per_byte_fx, hn_pace_bytes_per_work_fx;
  * each and keep the default. Starts the scavenger thread unless no_scavenger. */
 int hn_pace_init(int cfg_gogc, int64_t cfg_limit, bool no_scavenger);
 
-/* Recompute goal and trigger from the pacer and publish the trigger (hn_heap.trigger,
- * as bytes of allocation since the last mark termination) and the span retention. */
-void hn_pace_publish(void);
-
 /* What one cycle measured; filled by the collector, given to hn_pace_cycle_end. */
 typedef struct hn_pace_cycle {
   int64_t start_ns;        /* sweep termination began */
