@@ -15,7 +15,7 @@
  *    replays, not both). Per cycle it reports the marking CPU (the background worker's and
  *    the assists', from the collector's own counters), the bytes and objects the program
  *    held when the mark began (what it scans; later objects are allocated black), and the
- *    wall time of the cycle's two pauses; per run, the sweeper's CPU (replay_gc.c: the
+ *    wall time of the cycle's pauses (two, one more per mark resume); per run, the sweeper's CPU (replay_gc.c: the
  *    sweeper thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
@@ -28,7 +28,7 @@
  *    (a neighbour's process took the CPU). A coefficient the data would make negative is 0 and the
  *    others refitted (a negative cost is noise). GOGC 50 and 200 put the same live
  *    objects on about twice as many pages at 200, which tells pages from objects.
- *      pause_ns = the mean over the cycles of the two pauses together, without the
+ *      pause_ns = the mean over the cycles of their pauses together, without the
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
  *    pauses a neighbour's process preempted, which on a loaded machine made the mean
@@ -389,7 +389,7 @@ int hn_cmd_calibrate(int argc, char **argv)
 
     hn_cost cost;
     hn_cost_defaults(&cost);
-    /* Pauses: a cycle's two pauses together, on average, the longest left out. */
+    /* Pauses: a cycle's pauses together, on average, the longest left out. */
     double *sorted = malloc(ns * sizeof *sorted);
     double *res = malloc(ns * sizeof *res);
     if (!sorted || !res) {
