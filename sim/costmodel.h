@@ -46,7 +46,7 @@
 #include <stddef.h>
 
 typedef struct hn_cost {
-    double pause_ns;          /* fixed CPU of one cycle's two pauses together */
+    double pause_ns;          /* fixed CPU of one cycle's pauses together */
     double mark_ns_per_byte;  /* CPU per byte marked, in an object's first bytes */
     double mark_ns_per_streamed_byte; /* CPU per byte marked past them */
     double mark_ns_per_object; /* CPU per object marked, in a heap the cache holds */
