@@ -45,6 +45,8 @@ typedef struct hn_replay_cycle_sample {
     double objects;      /* objects the program held then */
     double heap;         /* bytes of objects in the heap then, garbage included */
     double pages;        /* 8 KiB pages holding an object the program held then */
+    double goal;         /* the heap goal the collector reported while it marked */
+    double live;         /* the heap it marked live (heron_gc_stats' heap_live after) */
 } hn_replay_cycle_sample;
 
 typedef struct hn_replay_gc_result {

@@ -413,6 +413,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     /* held when the mark began */
     double scan_bytes = 0, scan_objects = 0, scan_streamed = 0, scan_pages = 0;
     double scan_heap = 0; /* the heap then, garbage included */
+    double scan_goal = 0; /* the collector's heap goal then */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
     double heap_area = 0, rss_area = 0;
@@ -484,6 +485,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
             scan_heap = (double)st.heap_in_use;
             scan_objects = (double)tree.n;
             scan_pages = (double)tree.live_pages;
+            scan_goal = (double)st.heap_goal;
             sampled_cycle = this_cycle;
         }
         if (st.cycles != cycles) {
@@ -500,6 +502,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                     .objects = scan_objects,
                     .heap = scan_heap,
                     .pages = scan_pages,
+                    .goal = scan_goal,
+                    .live = (double)st.heap_live,
                 };
             u->live_mean += (double)st.heap_live * (double)k;
             if ((double)st.heap_live > u->live_peak)
@@ -609,7 +613,7 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
 void hn_replay_cycles_header(FILE *f)
 {
     fputs("run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,"
-          "model_mark_ns\n", f);
+          "model_mark_ns,goal,live\n", f);
 }
 
 void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res,
@@ -623,10 +627,11 @@ void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result 
                 fputc('"', f);
             fputc(*q, f);
         }
-        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
+        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
                 res->start_unix, k + 1, c->pause_ns, c->mark_cpu_ns, c->scanned, c->streamed,
                 c->objects, c->heap, c->pages,
-                hn_cost_mark_ns(cost, c->scanned, c->streamed, c->objects, c->heap, c->pages));
+                hn_cost_mark_ns(cost, c->scanned, c->streamed, c->objects, c->heap, c->pages),
+                c->goal, c->live);
     }
 }
 
