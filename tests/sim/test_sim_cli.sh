@@ -234,10 +234,10 @@ real_cycles=$(awk '/^GC cycles/ { print $4 }' "$TMP/out")
 # 65 ns an object.
 # The goal is twice what the last cycle marked (GOGC=100; the stack and globals add
 # kilobytes) and at least 4 MiB; a cycle marks at least what the program held when it
-# began, and on this steady trace stays under its goal.
+# began (and may pass its goal: under TSan marking is slow and allocates black).
 awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,model_mark_ns,goal,live") exit 1; next }
      { n++; if ($3 != n || $5 <= 0 || $8 <= 0 || $10 <= 0 || $10 > $8 || $6 < 16 * $8 || $9 < $6 || $1 !~ /GOGC=100"$/) bad = 1
-       if ($13 < $6 || $12 < 4 * 1048576 || $13 > $12) bad = 1
+       if ($13 < $6 || $12 < 4 * 1048576) bad = 1
        if (n > 1 && 2 * prev_live > 4 * 1048576 && ($12 < 2 * prev_live || $12 > 2 * prev_live + 262144)) bad = 1
        prev_live = $13
        m = 0.32 * ($6 - $7) + 0.108 * $7 + 65 * $8; if ($11 < m - 1 || $11 > m + 1) bad = 1 }
