@@ -471,8 +471,10 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                 break;
             }
         }
-        int marking = __atomic_load_n(&heron_gc_barrier_on, __ATOMIC_ACQUIRE);
         heron_gc_stats_get(&st);
+        /* After the counts: a cycle that starts between the two reads is sampled now,
+         * one that ends between them was sampled when it began. */
+        int marking = __atomic_load_n(&heron_gc_barrier_on, __ATOMIC_ACQUIRE);
         /* Marking began for a cycle not sampled yet (its first pause is over): the
          * objects held now are what it scans (those allocated later are black). A whole
          * cycle can pass during one event (the replay sleeps while the worker marks), so
