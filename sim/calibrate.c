@@ -12,7 +12,11 @@
  *    a program's first cycles do while its heap grows.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
  *    then every run again (a slow minute of a shared machine falls on one of a run's two
- *    replays, not both). Per cycle it reports the marking CPU (the background worker's and
+ *    replays, not both), the first pass in an order that mixes the heaps' kinds and the
+ *    second in the reverse order. This VM's speed drifts by a third within half a
+ *    minute; run kind by kind, one calibration had measured its small-object heaps (run
+ *    first) 40 % faster than the one before it and its others the same, and fitted a
+ *    third of the cost an object. Per cycle it reports the marking CPU (the background worker's and
  *    the assists', from the collector's own counters), the bytes and objects the program
  *    held when the mark began (what it scans; later objects are allocated black), and the
  *    wall time of the cycle's pauses (two, one more per mark resume); per run, the sweeper's CPU (replay_gc.c: the
@@ -84,6 +88,23 @@ static int cmp_double(const void *a, const void *b)
 {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
+}
+
+/* The runs' order in a pass: k * stride mod NRUNS, a stride prime to NRUNS near a third
+ * of it, so each stretch of a third of the pass holds every kind of heap (step 2). */
+static size_t run_stride(void)
+{
+    size_t s = NRUNS / 3 + 1;
+    for (;; s++) {
+        size_t a = s, b = NRUNS;
+        while (b) {
+            size_t t = a % b;
+            a = b;
+            b = t;
+        }
+        if (a == 1)
+            return s;
+    }
 }
 
 /* Runs `gcsim gen steady` for one heap: 0, or -1 (message printed). */
@@ -313,8 +334,10 @@ int hn_cmd_calibrate(int argc, char **argv)
     }
     if (cyc)
         hn_replay_cycles_header(cyc);
+    size_t stride = run_stride();
     for (int rep = 0; rep < REPEATS && rc == 0; rep++)
-        for (size_t i = 0; i < NRUNS && rc == 0; i++) {
+        for (size_t k = 0; k < NRUNS && rc == 0; k++) {
+            size_t i = (rep % 2 ? NRUNS - 1 - k : k) * stride % NRUNS;
             const struct heap_kind *h = &heaps[i / NGOGC];
             int32_t gogc = gogcs[i % NGOGC];
             fprintf(stderr, "gcsim calibrate: live %s, sizes %s, GOGC=%d, run %d...\n",

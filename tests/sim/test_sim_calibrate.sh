@@ -26,7 +26,9 @@ awk '/^(pause_ns|mark_ns_per_byte|mark_ns_per_streamed_byte|mark_ns_per_object|m
 awk '$3 ~ /^(50|200)$/ && NF == 13 { if ($5 <= 0 || $8 <= 0 || $13 <= 0 || $7 / $8 > 4 || $8 / $7 > 4) bad = 1; runs++ }
      END { exit !(runs == 18 && !bad) }' "$TMP/out" || { echo "FAIL: the mark fit is off:"; cat "$TMP/out"; exit 1; }
 # --cycles holds every replay's cycles: 18 runs twice, in two passes (every run once, then
-# again), so a run's repeats are a pass apart in time; and what the fit says each cost.
+# again), so a run's repeats are a pass apart in time; the first pass mixes the heaps'
+# kinds (every six runs in a row hold all three size distributions) and the second goes
+# backwards; and what the fit says each cost.
 python3 - "$TMP/cycles.csv" <<'PY' || { echo "FAIL: --cycles:"; head "$TMP/cycles.csv"; exit 1; }
 import csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
@@ -43,6 +45,10 @@ assert len(starts) == 36, len(starts)
 first = [t for run, t in starts.items() if run.endswith(" run 1")]
 second = [t for run, t in starts.items() if run.endswith(" run 2")]
 assert len(first) == len(second) == 18 and max(first) < min(second), (first, second)
+order = [run[:-len(" run 1")] for run, t in sorted(starts.items(), key=lambda x: x[1])]
+assert order[18:] == order[:18][::-1], order
+kinds = [run.split(" sizes ")[1].split()[0] for run in order[:18]]
+assert all(len(set(kinds[i:i + 6])) == 3 for i in range(13)), kinds
 PY
 # Every simulation now uses it.
 "$GCSIM" "$(dirname "$0")/golden/steady.trace" | grep -q "cost model: $f" ||
