@@ -14,13 +14,14 @@
  *    then every run again (a slow minute of a shared machine falls on one of a run's two
  *    replays, not both), the first pass in an order that mixes the heaps' kinds and the
  *    second in the reverse order. This VM's speed drifts by a third within half a
- *    minute; run kind by kind, one calibration had measured its small-object heaps (run
- *    first) 40 % faster than the one before it and its others the same, and fitted a
- *    third of the cost an object. Per cycle it reports the marking CPU (the background worker's and
- *    the assists', from the collector's own counters), the bytes and objects the program
- *    held when the mark began (what it scans; later objects are allocated black), and the
- *    wall time of the cycle's pauses (two, one more per mark resume); per run, the sweeper's CPU (replay_gc.c: the
- *    sweeper thread's, not the scavenger's) and the spans in use summed over the cycles.
+ *    minute; run kind by kind, one calibration had marked its small-object heaps (run
+ *    first) in 40 % less time than the one before it and its others in the same, and
+ *    fitted a third of the cost an object. Per cycle a replay reports the marking CPU
+ *    (the background worker's and the assists', from the collector's own counters), the
+ *    bytes and objects the program held when the mark began (what it scans; later
+ *    objects are allocated black), and the wall time of the cycle's pauses (two, one
+ *    more per mark resume); per run, the sweeper's CPU (replay_gc.c: the sweeper
+ *    thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
  *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
  *               + mark_ns_per_streamed_byte * streamed bytes
@@ -29,9 +30,10 @@
  *    (miss: the share of the live pages' bytes past cache_bytes, costmodel.h) by
  *    non-negative least squares for each cache size tried, keeping the one with the
  *    least residual; then again without the cycles four times the median residual off
- *    (a neighbour's process took the CPU). A coefficient the data would make negative is 0 and the
- *    others refitted (a negative cost is noise). GOGC 50 and 200 put the same live
- *    objects on about twice as many pages at 200, which tells pages from objects.
+ *    (a neighbour's process took the CPU). A coefficient the data would make negative
+ *    is 0 and the others refitted (a negative cost is noise). GOGC 50 and 200 put the
+ *    same live objects on about twice as many pages at 200, which tells pages from
+ *    objects.
  *      pause_ns = the mean over the cycles of their pauses together, without the
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
