@@ -3,9 +3,15 @@
  *
  * Every pattern is one loop: draw a size from the chosen distribution, advance the clock
  * by size / rate (so bytes are allocated at the given rate), allocate, then free live
- * objects chosen uniformly at random until the live bytes are back under the pattern's
- * target for the current time. Random choice gives exponentially distributed lifetimes,
- * the simplest model of a program's churn. The patterns differ only in the target:
+ * objects until the live bytes are back under the pattern's target for the current time.
+ * Which objects die (--deaths):
+ *   random  chosen uniformly (the default): exponentially distributed lifetimes, the
+ *           simplest model of a program's churn. Survivors are scattered, so the live
+ *           objects share their pages with garbage.
+ *   oldest  the oldest first: every object lives about as long, and objects allocated
+ *           together die together, so the live heap fills whole pages (a program that
+ *           keeps its last N results; python-json's trace frees pages at a time).
+ * The patterns differ only in the target:
  *
  *   steady  the live heap L throughout (reached after a ramp of L / rate)
  *   spike   L, except PEAK for SPIKE-LENGTH from SPIKE-AT (a burst that is then dropped)
@@ -27,6 +33,8 @@
 
 #include "sim/gcsim.h"
 #include "sim/trace_write.h"
+#include "sim/trace_read.h"
+#include "sim/u64map.h"
 #include "sim/units.h"
 
 #define MAX_PHASES 64
@@ -35,7 +43,10 @@
 enum pattern { P_STEADY, P_SPIKE, P_LEAK, P_PHASES };
 static const char *const pattern_names[] = {"steady", "spike", "leak", "phases"};
 
-enum dist { D_FIXED, D_UNIFORM, D_LOGNORMAL };
+enum dist { D_FIXED, D_UNIFORM, D_LOGNORMAL, D_TRACE };
+
+enum deaths { DEATHS_RANDOM, DEATHS_OLDEST };
+static const char *const deaths_names[] = {"random", "oldest"};
 
 struct gen {
     enum pattern pattern;
@@ -47,8 +58,13 @@ struct gen {
     uint64_t phases[MAX_PHASES];
     unsigned nphases;
     unsigned threads;
+    enum deaths deaths;
     uint64_t seed;
     uint64_t rng[4];          /* xoshiro256** state */
+    /* trace:FILE sizes: the distinct sizes, ascending, and how many allocations asked for
+     * each size or a smaller one (cum[k] counts sizes[0..k]); nsizes of them. */
+    uint64_t *sizes, *cum;
+    size_t nsizes;
 };
 
 static uint64_t splitmix64(uint64_t *x)
@@ -95,6 +111,21 @@ static uint64_t draw_size(struct gen *g)
     switch (g->dist) {
     case D_FIXED: v = g->d1; break;
     case D_UNIFORM: v = g->d1 + floor(next_unit(g) * (g->d2 - g->d1 + 1)); break;
+    case D_TRACE: {
+        /* The first size whose cumulative count exceeds a uniform draw below the total:
+         * each size as often as the trace asked for it. */
+        uint64_t u = below(g, g->cum[g->nsizes - 1]);
+        size_t lo = 0, hi = g->nsizes - 1;
+        while (lo < hi) {
+            size_t mid = lo + (hi - lo) / 2;
+            if (g->cum[mid] > u)
+                hi = mid;
+            else
+                lo = mid + 1;
+        }
+        v = (double)g->sizes[lo];
+        break;
+    }
     default: {
         double u1 = next_unit(g), u2 = next_unit(g);
         double z = sqrt(-2.0 * log(1.0 - u1)) * cos(2.0 * M_PI * u2); /* Box-Muller */
@@ -141,19 +172,24 @@ static int generate(struct gen *g, int fd, const char *out, const char *cmdline)
         {"clock", "synthetic"},
         {"pattern", pattern_names[g->pattern]},
         {"seed", seed},
+        {"deaths", deaths_names[g->deaths]},
     };
+    /* The default order is left unsaid, so its files stay as they were. */
+    size_t nmeta = sizeof meta / sizeof meta[0] - (g->deaths == DEATHS_RANDOM);
     uint64_t state = g->seed;
     for (int i = 0; i < 4; i++)
         g->rng[i] = splitmix64(&state);
 
-    size_t cap = 1024, n = 0;
+    /* The live objects are live[first .. n): allocation appends, an oldest-first death
+     * takes live[first], a random one moves live[n - 1] into the dead one's place. */
+    size_t cap = 1024, n = 0, first = 0;
     struct live_obj *live = malloc(cap * sizeof *live);
     if (!live) {
         hn_gcsim_error("out of memory");
         return 1;
     }
     hn_trace_writer_init(&w, fd, 0, buf, sizeof buf);
-    hn_trace_write_header(&w, meta, sizeof meta / sizeof meta[0]);
+    hn_trace_write_header(&w, meta, nmeta);
 
     double clock = 0;
     uint64_t live_bytes = 0;
@@ -165,6 +201,11 @@ static int generate(struct gen *g, int fd, const char *out, const char *cmdline)
         unsigned th = (unsigned)below(g, g->threads);
         if (th >= seen)
             th = seen++;
+        if (n == cap && first >= cap / 2) {
+            memmove(live, live + first, (n - first) * sizeof *live);
+            n -= first;
+            first = 0;
+        }
         if (n == cap) {
             struct live_obj *bigger = realloc(live, 2 * cap * sizeof *live);
             if (!bigger) {
@@ -179,12 +220,15 @@ static int generate(struct gen *g, int fd, const char *out, const char *cmdline)
         live[n++].size = size;
         live_bytes += size;
         uint64_t goal = target(g, t);
-        while (live_bytes > goal && n > 0) {
-            uint64_t i = below(g, n);
+        while (live_bytes > goal && n > first) {
+            size_t i = g->deaths == DEATHS_OLDEST ? first : first + below(g, n - first);
             th = (unsigned)below(g, seen);
             hn_trace_put_free(&w, t, th, live[i].id);
             live_bytes -= live[i].size;
-            live[i] = live[--n];
+            if (g->deaths == DEATHS_OLDEST)
+                first++;
+            else
+                live[i] = live[--n];
         }
     }
     free(live);
@@ -196,10 +240,89 @@ static int generate(struct gen *g, int fd, const char *out, const char *cmdline)
     return 0;
 }
 
+static int cmp_u64(const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+    return x < y ? -1 : x > y;
+}
+
+/* --sizes=trace:PATH: the sizes the trace's allocations asked for (mallocs, callocs,
+ * reallocs' new sizes, aligned ones), each drawn as often as it was asked for: a
+ * synthetic heap with a recorded program's size mix. Memory in proportion to the
+ * distinct sizes, not to the trace. 0, or -1 with the error printed. */
+static int sizes_from_trace(struct gen *g, const char *path)
+{
+    char err[HN_TRACE_ERR_LEN];
+    hn_trace_reader *r = hn_trace_reader_open(path, err);
+    if (!r) {
+        hn_gcsim_error("gen: --sizes: %s", err);
+        return -1;
+    }
+    hn_u64map counts; /* size + 1 (a key is never 0) -> allocations of that size */
+    if (hn_u64map_init(&counts) < 0) {
+        hn_trace_reader_close(r);
+        hn_gcsim_error("out of memory");
+        return -1;
+    }
+    hn_trace_event ev = {0};
+    int rc, status = 0;
+    while ((rc = hn_trace_next(r, &ev)) > 0 && status == 0) {
+        if (ev.kind == HN_EV_FREE)
+            continue;
+        uint64_t size = ev.size ? ev.size : 1; /* malloc(0) still takes an object */
+        if (size > GEN_SIZE_MAX)
+            size = GEN_SIZE_MAX;
+        hn_u64map_slot *slot = hn_u64map_find(&counts, size + 1);
+        if (slot)
+            slot->a++;
+        else if (hn_u64map_insert(&counts, size + 1, 1, 0) < 0)
+            status = -1;
+    }
+    if (status < 0)
+        hn_gcsim_error("out of memory");
+    else if (rc < 0) {
+        hn_gcsim_error("gen: --sizes: %s", hn_trace_reader_error(r));
+        status = -1;
+    } else if (counts.count == 0) {
+        hn_gcsim_error("gen: --sizes: %s: the trace allocates nothing", path);
+        status = -1;
+    }
+    hn_trace_reader_close(r);
+    size_t n = (size_t)counts.count;
+    if (status == 0) {
+        g->sizes = malloc(n * sizeof *g->sizes);
+        g->cum = malloc(n * sizeof *g->cum);
+        if (!g->sizes || !g->cum) {
+            hn_gcsim_error("out of memory");
+            status = -1;
+        }
+    }
+    if (status == 0) {
+        size_t k = 0;
+        for (uint64_t i = 0; i <= counts.mask; i++)
+            if (counts.slots[i].key)
+                g->sizes[k++] = counts.slots[i].key - 1;
+        qsort(g->sizes, n, sizeof *g->sizes, cmp_u64);
+        uint64_t total = 0;
+        for (k = 0; k < n; k++) {
+            total += hn_u64map_find(&counts, g->sizes[k] + 1)->a;
+            g->cum[k] = total;
+        }
+        g->nsizes = n;
+        g->dist = D_TRACE;
+    }
+    hn_u64map_destroy(&counts);
+    return status;
+}
+
+/* --sizes: 0, or the exit status with the error printed (2 bad syntax, 1 a trace that
+ * cannot be read). */
 static int parse_sizes(struct gen *g, const char *s)
 {
     char kind[16], a[64], b[64], err[HN_UNITS_ERR_LEN];
     uint64_t x, y = 0;
+    if (strncmp(s, "trace:", 6) == 0)
+        return sizes_from_trace(g, s + 6) < 0 ? 1 : 0;
     int n = sscanf(s, "%15[a-z]:%63[^:]:%63s", kind, a, b);
     if (n >= 2 && hn_parse_size(a, &x, err) == 0 && x > 0) {
         if (strcmp(kind, "fixed") == 0 && n == 2) {
@@ -222,9 +345,9 @@ static int parse_sizes(struct gen *g, const char *s)
             return 0;
         }
     }
-    hn_gcsim_error("--sizes=%s: expected fixed:SIZE, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA "
-                   "(SIGMA from 0 to 10)", s);
-    return -1;
+    hn_gcsim_error("--sizes=%s: expected fixed:SIZE, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA "
+                   "(SIGMA from 0 to 10) or trace:FILE", s);
+    return 2;
 }
 
 static int parse_phases(struct gen *g, const char *s)
@@ -257,8 +380,10 @@ static int gen_usage(FILE *to)
         "  --live=SIZE            live heap to hold (default 64MiB)\n"
         "  --rate=RATE            allocation rate (default 64MiB/s)\n"
         "  --duration=DURATION    length of the trace (default 10s)\n"
-        "  --sizes=DIST           fixed:SIZE, uniform:MIN:MAX or lognormal:MEDIAN:SIGMA\n"
-        "                         (default lognormal:64:1)\n"
+        "  --sizes=DIST           fixed:SIZE, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA\n"
+        "                         (default lognormal:64:1), or trace:FILE (the sizes a\n"
+        "                         recorded trace allocated, as often as it did)\n"
+        "  --deaths=ORDER         which objects die: random (default) or oldest (first)\n"
         "  --threads=N            threads the events are spread over (default 1)\n"
         "  --seed=N               random seed; equal seeds give equal files (default 1)\n"
         "  spike:  --peak=SIZE (default 4x live) --spike-at=DURATION (default half way)\n"
@@ -273,7 +398,7 @@ static int gen_usage(FILE *to)
 int hn_cmd_gen(int argc, char **argv)
 {
     enum { O_LIVE = 256, O_RATE, O_DURATION, O_SIZES, O_THREADS, O_SEED, O_PEAK, O_SPIKE_AT,
-           O_SPIKE_LEN, O_LEAK, O_PHASES };
+           O_SPIKE_LEN, O_LEAK, O_PHASES, O_DEATHS };
     static const struct option opts[] = {
         {"output", required_argument, NULL, 'o'}, {"live", required_argument, NULL, O_LIVE},
         {"rate", required_argument, NULL, O_RATE}, {"duration", required_argument, NULL, O_DURATION},
@@ -282,6 +407,7 @@ int hn_cmd_gen(int argc, char **argv)
         {"spike-at", required_argument, NULL, O_SPIKE_AT},
         {"spike-length", required_argument, NULL, O_SPIKE_LEN},
         {"leak-rate", required_argument, NULL, O_LEAK}, {"phases", required_argument, NULL, O_PHASES},
+        {"deaths", required_argument, NULL, O_DEATHS},
         {"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
     };
     struct gen g = {.dist = D_LOGNORMAL, .d1 = 64, .d2 = 1, .live = 64u << 20,
@@ -308,8 +434,23 @@ int hn_cmd_gen(int argc, char **argv)
         case O_DURATION: bad = hn_parse_duration(optarg, &g.duration, err); break;
         case O_SPIKE_AT: bad = hn_parse_duration(optarg, &g.spike_at, err); have_spike_at = 1; break;
         case O_SPIKE_LEN: bad = hn_parse_duration(optarg, &g.spike_len, err); have_spike_len = 1; break;
-        case O_SIZES: if (parse_sizes(&g, optarg) < 0) return 2; break;
+        case O_SIZES: {
+            int status = parse_sizes(&g, optarg);
+            if (status)
+                return status;
+            break;
+        }
         case O_PHASES: phases = optarg; break;
+        case O_DEATHS:
+            if (strcmp(optarg, "random") == 0) {
+                g.deaths = DEATHS_RANDOM;
+            } else if (strcmp(optarg, "oldest") == 0) {
+                g.deaths = DEATHS_OLDEST;
+            } else {
+                hn_gcsim_error("gen: --deaths: '%s' is not random or oldest", optarg);
+                return 2;
+            }
+            break;
         case O_THREADS:
             if (hn_gcsim_int("threads", optarg, 1, 1 << 16, &n) < 0)
                 return 2;
@@ -374,6 +515,8 @@ int hn_cmd_gen(int argc, char **argv)
         return 1;
     }
     int rc = generate(&g, fd, out, cmdline);
+    free(g.sizes);
+    free(g.cum);
     if (close(fd) < 0 && rc == 0) {
         hn_gcsim_error("%s: %s", out, strerror(errno));
         rc = 1;
