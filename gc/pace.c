@@ -151,6 +151,16 @@ void hn_pace_mark_start(hn_pace_cycle_t *c) {
   pthread_mutex_unlock(&pace_lock);
 }
 
+void hn_pace_mark_resumed(int64_t pause_start_ns, int64_t stw_ns) {
+  pthread_mutex_lock(&pace_lock);
+  /* GC stays enabled across the pause: a transition from marking to marking. */
+  hn_limiter_start_transition(&limiter, true, pause_start_ns,
+                              __atomic_exchange_n(&pending_assist_ns, 0, __ATOMIC_RELAXED), 0);
+  hn_limiter_finish_transition(&limiter, pause_start_ns + stw_ns);
+  __atomic_store_n(&limiting, hn_limiter_limiting(&limiter), __ATOMIC_RELAXED);
+  pthread_mutex_unlock(&pace_lock);
+}
+
 void hn_pace_mark_revise(uint64_t heap_live, int64_t scan_work_done) {
   pthread_mutex_lock(&pace_lock);
   if (pacer.marking) {

@@ -51,6 +51,10 @@ typedef struct hn_pace_cycle {
 
 /* Marking began (after the first pause, world running). */
 void hn_pace_mark_start(hn_pace_cycle_t *c);
+/* A mark termination found more work and resumed marking: the world was stopped from
+ * pause_start_ns for stw_ns, which the CPU limiter counts as every processor's GC
+ * time, as it does the cycle's two pauses. */
+void hn_pace_mark_resumed(int64_t pause_start_ns, int64_t stw_ns);
 /* Progress while marking: refresh the assist ratio. */
 void hn_pace_mark_revise(uint64_t heap_live, int64_t scan_work_done);
 /* Marking ended and the world runs again: end the pacer's cycle, count, trace. */

@@ -1,6 +1,7 @@
 /* tests/gc/test_limiter.c: the GC CPU limiter's bucket against hand-computed
  * cases: filling, draining, capping at capacity (with the overflow counted),
- * what counts as GC and mutator time in an update, pauses, idle time,
+ * what counts as GC and mutator time in an update, pauses (a mark resume's
+ * within marking too), idle time,
  * resizing, activations and the fraction of time limiting.
  */
 #include <setjmp.h>
@@ -122,6 +123,31 @@ static void test_update_accounting(void **state)
     assert_int_equal(l.fill, 0);
 }
 
+static void test_pause_within_marking(void **state)
+{
+    (void)state;
+    /* A mark termination that resumes marking (pace.c's hn_pace_mark_resumed) is a
+     * transition from marking to marking: its pause is every proc's GC time, the
+     * marking before it is counted up to the pause, and no cycle ends. */
+    hn_limiter l;
+    hn_limiter_init(&l, 0, 2);
+    hn_limiter_start_transition(&l, true, 0, 0, 0);
+    hn_limiter_finish_transition(&l, 0);
+    /* 40 ms of marking with 10 CPU-ms of assists: window 80, GC 20 + 10, fill += 0
+     * (mutator 50, so the bucket stays empty); then a 3 ms pause: 6 CPU-ms. */
+    hn_limiter_start_transition(&l, true, 40 * MS, 10 * MS, 0);
+    assert_int_equal(l.fill, 0);
+    hn_limiter_finish_transition(&l, 43 * MS);
+    assert_int_equal(l.fill, 6 * MS);
+    assert_true(l.gc_enabled);
+    assert_int_equal(l.cycle, 0);
+    assert_int_equal(l.last_update_ns, 43 * MS);
+    /* Marking goes on from the pause's end: 10 ms with 8 CPU-ms of assists: window
+     * 20, GC 5 + 8 = 13, mutator 7: fill += 6. */
+    hn_limiter_update(&l, 53 * MS, 8 * MS, 0);
+    assert_int_equal(l.fill, 12 * MS);
+}
+
 static void test_limits_near_half_cpu(void **state)
 {
     (void)state;
@@ -192,6 +218,7 @@ int main(void)
         cmocka_unit_test(test_capacity_per_proc),
         cmocka_unit_test(test_fill_drain_cap),
         cmocka_unit_test(test_update_accounting),
+        cmocka_unit_test(test_pause_within_marking),
         cmocka_unit_test(test_limits_near_half_cpu),
         cmocka_unit_test(test_enabled_fraction),
         cmocka_unit_test(test_reset_capacity),
