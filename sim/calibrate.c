@@ -109,7 +109,8 @@ static size_t run_stride(void)
     }
 }
 
-/* Runs `gcsim gen steady` for one heap: 0, or -1 (message printed). */
+/* Runs `gcsim gen steady` for one heap: 0, or the exit status with the error printed
+ * (gen's own for a bad --rate, which it exits 2 on). */
 static int generate(const struct heap_kind *h, const char *rate, const char *path)
 {
     char live[64], sizes[64], rt[64], out[4300];
@@ -123,7 +124,7 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
     pid_t pid = fork();
     if (pid < 0) {
         hn_gcsim_error("fork: %s", strerror(errno));
-        return -1;
+        return 1;
     }
     if (pid == 0) {
         int null = open("/dev/null", 1);
@@ -135,9 +136,11 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
     int status;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
         ;
+    if (WIFEXITED(status) && (WEXITSTATUS(status) == 1 || WEXITSTATUS(status) == 2))
+        return WEXITSTATUS(status);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
         hn_gcsim_error("calibrate: `gcsim gen steady %s %s` failed", live, sizes);
-        return -1;
+        return 1;
     }
     return 0;
 }
@@ -318,11 +321,10 @@ int hn_cmd_calibrate(int argc, char **argv)
      * apart, so a minute in which the machine marks slowly (a neighbour's process
      * sharing its caches) slows one of them, not the run's whole pair. */
     int rc = 0;
-    char traces[NHEAPS][128]; /* dir (64 bytes) and a file name */
+    char traces[NHEAPS][128] = {{0}}; /* dir (64 bytes) and a file name */
     for (size_t h = 0; h < NHEAPS && rc == 0; h++) {
         snprintf(traces[h], sizeof traces[h], "%s/heap%zu.trace", dir, h);
-        if (generate(&heaps[h], rate, traces[h]) < 0)
-            rc = 1;
+        rc = generate(&heaps[h], rate, traces[h]);
     }
     hn_replay_gc_result(*results)[REPEATS] = rc ? NULL : calloc(NRUNS, sizeof *results);
     if (!rc && !results) {
@@ -351,7 +353,8 @@ int hn_cmd_calibrate(int argc, char **argv)
             }
         }
     for (size_t h = 0; h < NHEAPS; h++)
-        unlink(traces[h]);
+        if (traces[h][0])
+            unlink(traces[h]); /* generated, or begun */
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
     double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
