@@ -9,7 +9,7 @@
 #   mix-old  the trace's sizes, oldest objects dying first (gen --deaths=oldest)
 #   trace    the trace itself, at TIME_SCALE
 # and prints for each, per GOGC, the marking CPU over what the model charges (cycles
-# that mark over 20 000 objects: the first ones mark a heap still in the cache), the
+# that scan over 2 MiB: the first ones mark a heap still in the cache), the
 # rounds' median, range and median ratio to `default` of the same round, since this
 # VM's speed drifts from minute to minute. Takes about three minutes.
 # Example: sim/tools/mark_mix.sh build sim/traces/python-json.trace 8 7MiB 35MiB/s 1.2s
@@ -48,7 +48,7 @@ for gogc in ("50", "200"):
     for n in names:
         for r in range(1, rounds + 1):
             rows = [x for x in csv.DictReader(open(f"{tmp}/{n}.{r}.csv"))
-                    if x["run"].endswith("=" + gogc) and float(x["objects"]) > 20000]
+                    if x["run"].endswith("=" + gogc) and float(x["scanned"]) > 2 * 2**20]
             m = sum(float(x["mark_cpu_ns"]) for x in rows)
             p = sum(float(x["model_mark_ns"]) for x in rows)
             ratio[n, r] = m / p if p else float("nan")
