@@ -45,9 +45,12 @@ expect 2 "gcsim: error: gen: bad duration '10': missing unit (use ns, us, ms, s,
 expect 2 "gcsim: error: --sizes=normal:5: expected fixed:SIZE, uniform:MIN:MAX, lognormal:MEDIAN:SIGMA (SIGMA from 0 to 10) or trace:FILE" "$gcsim" gen steady -o "$dir/g" --sizes=normal:5
 expect 2 "gcsim: error: --threads=0: too small (expected an integer from 1 to 65536)" "$gcsim" gen steady -o "$dir/g" --threads=0
 expect 1 "gcsim: error: /nonexistent/dir/g: No such file or directory" "$gcsim" gen steady -o /nonexistent/dir/g
-expect 2 "gcsim: error: gen: --deaths: 'young' is not random or oldest" "$gcsim" gen steady -o "$dir/g" --deaths=young
-expect 1 "gcsim: error: gen: --sizes: $dir/none.trace: No such file or directory" "$gcsim" gen steady -o "$dir/g" --sizes=trace:"$dir/none.trace"
-expect 1 "gcsim: error: gen: --sizes: /bin/sh: not a heron trace (bad magic)" "$gcsim" gen steady -o "$dir/g" --sizes=trace:/bin/sh
+expect 2 "gcsim: error: gen: --deaths: 'young' is not random or oldest" \
+  "$gcsim" gen steady -o "$dir/g" --deaths=young
+expect 1 "gcsim: error: gen: --sizes: $dir/none.trace: No such file or directory" \
+  "$gcsim" gen steady -o "$dir/g" --sizes=trace:"$dir/none.trace"
+expect 1 "gcsim: error: gen: --sizes: /bin/sh: not a heron trace (bad magic)" \
+  "$gcsim" gen steady -o "$dir/g" --sizes=trace:/bin/sh
 
 echo "== damaged and foreign traces"
 base=$src/sim/traces/steady-small.trace
@@ -116,17 +119,24 @@ check "$dir/leak.trace" 'abs(d["live_bytes_at_end"] - 3*2**20) <= 4096 and d["pe
 check "$dir/phases.trace" '3*2**20 <= d["peak_live_bytes"] <= 3*2**20 + 1024 and d["live_bytes_at_end"] == 512*1024 and d["threads"] == 4'
 # --deaths=oldest: at a steady live heap of fixed-size objects every freed object lived
 # live / rate (31.25 ms: the 16.8-33.6 ms bucket, 2^24 ns up); random deaths spread them
-"$gcsim" gen steady -o "$dir/oldest.trace" --live=1MiB --rate=32MiB/s --duration=1s --sizes=fixed:256 --deaths=oldest
-check "$dir/oldest.trace" 'd["lifetime_hist_log2_ns"][24] == d["frees"] > 100000 and d["header"]["deaths"] == "oldest"'
-"$gcsim" gen steady -o "$dir/random.trace" --live=1MiB --rate=32MiB/s --duration=1s --sizes=fixed:256
-check "$dir/random.trace" 'd["lifetime_hist_log2_ns"][24] < d["frees"] / 2 and "deaths" not in d["header"]'
+fixed256="--live=1MiB --rate=32MiB/s --duration=1s --sizes=fixed:256"
+"$gcsim" gen steady -o "$dir/oldest.trace" $fixed256 --deaths=oldest
+check "$dir/oldest.trace" \
+  'd["lifetime_hist_log2_ns"][24] == d["frees"] > 100000 and d["header"]["deaths"] == "oldest"'
+"$gcsim" gen steady -o "$dir/random.trace" $fixed256
+check "$dir/random.trace" \
+  'd["lifetime_hist_log2_ns"][24] < d["frees"] / 2 and "deaths" not in d["header"]'
 # --sizes=trace:FILE draws the sizes FILE allocated: all 256 bytes from the spike trace;
 # from the lognormal committed trace, each power-of-two bucket's share within 1.5 points
-"$gcsim" gen steady -o "$dir/sized.trace" --live=1MiB --rate=32MiB/s --duration=200ms --sizes=trace:"$dir/spike.trace"
+"$gcsim" gen steady -o "$dir/sized.trace" --live=1MiB --rate=32MiB/s --duration=200ms \
+  --sizes=trace:"$dir/spike.trace"
 check "$dir/sized.trace" 'd["size_hist_log2"][8] == d["objects"] > 10000'
-"$gcsim" gen steady -o "$dir/mix.trace" --live=1MiB --rate=32MiB/s --duration=1s --sizes=trace:"$base"
+"$gcsim" gen steady -o "$dir/mix.trace" --live=1MiB --rate=32MiB/s --duration=1s \
+  --sizes=trace:"$base"
 "$gcsim" info --json "$base" > "$dir/base.json"
-check "$dir/mix.trace" 'all(abs(a / d["objects"] - b / s["objects"]) < 0.015 for s in [json.load(open("'"$dir/base.json"'"))] for a, b in zip(d["size_hist_log2"], s["size_hist_log2"]))'
+check "$dir/mix.trace" 'all(abs(a / d["objects"] - b / s["objects"]) < 0.015
+  for s in [json.load(open("'"$dir/base.json"'"))]
+  for a, b in zip(d["size_hist_log2"], s["size_hist_log2"]))'
 
 echo "== info: text report of the committed trace"
 "$gcsim" info "$base" > "$dir/info.txt"

@@ -57,6 +57,7 @@ PY
 "$GCSIM" calibrate --rate=16MiB/s --dry-run >/dev/null 2>&1 || exit 1
 # A bad rate is gen's one error line and exit 2, before anything runs.
 err=$("$GCSIM" calibrate --dry-run --rate=fast 2>&1 >/dev/null); rc=$?
-[ $rc -eq 2 ] && [ "$err" = "gcsim: error: gen: bad rate 'fast': expected SIZE/s or SIZE/DURATION such as 100MiB/s" ] ||
+want="gcsim: error: gen: bad rate 'fast': expected SIZE/s or SIZE/DURATION such as 100MiB/s"
+[ $rc -eq 2 ] && [ "$err" = "$want" ] ||
     { echo "FAIL: calibrate --rate=fast: exit $rc, '$err'"; exit 1; }
 echo "calibration ok"
