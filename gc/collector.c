@@ -218,8 +218,10 @@ static void mark_concurrent(hn_pace_cycle_t *c) {
 
 /* Step 3, with the heap lock held. Returns 0 if it found more than MARK_TERM_WORK of
  * grey work and resumed concurrent marking (world running, phase still MARK; the
- * pause's start in *resume_start_ns), 1 when marking is over. */
-static int mark_terminate_locked(hn_pace_cycle_t *c, int64_t *resume_start_ns) {
+ * pause's start and wall time in *pause_start_ns and *stw_ns), 1 when marking is
+ * over. */
+static int mark_terminate_locked(hn_pace_cycle_t *c, int64_t *pause_start_ns,
+                                 int64_t *stw_ns) {
   hn_marker_t m;
   memset(&m, 0, sizeof m);
   int64_t stop_ns;
@@ -229,11 +231,10 @@ static int mark_terminate_locked(hn_pace_cycle_t *c, int64_t *resume_start_ns) {
   if (c->mark_resumes < MARK_TERM_RESUMES_MAX &&
       hn_mark_drain_n(&m, MARK_TERM_WORK) >= MARK_TERM_WORK) {
     hn_marker_publish(&m); /* the rest goes to the pool, for the worker and assists */
-    int64_t work_ns, restart_ns, stw_ns;
-    pause_end(t0, stop_ns, &work_ns, &restart_ns, &stw_ns);
+    int64_t work_ns, restart_ns;
+    pause_end(t0, stop_ns, &work_ns, &restart_ns, stw_ns);
     c->mark_resumes++;
-    c->resume_stw_ns += stw_ns;
-    *resume_start_ns = (int64_t)t0;
+    *pause_start_ns = (int64_t)t0;
     return 0;
   }
   c->stop2_ns = stop_ns;
@@ -292,11 +293,11 @@ static void run_cycle(int forced) {
     mark_concurrent(&c);
     c.mark_end_ns = hn_pace_now_ns();
     hn_gc_lock(&hn_heap.lock);
-    int64_t resumed_ns = c.resume_stw_ns, resume_start_ns;
-    if (mark_terminate_locked(&c, &resume_start_ns)) break;
+    int64_t pause_start_ns, stw_ns;
+    if (mark_terminate_locked(&c, &pause_start_ns, &stw_ns)) break;
     pthread_mutex_unlock(&hn_heap.lock);
-    count_pause((uint64_t)(c.resume_stw_ns - resumed_ns));
-    hn_pace_mark_resumed(resume_start_ns, c.resume_stw_ns - resumed_ns);
+    count_pause((uint64_t)stw_ns);
+    hn_pace_mark_resumed(pause_start_ns, stw_ns);
   }
   c.mark_ns = c.mark_end_ns - c.mark_start_ns;
   if (forced) hn_heap_finish_sweep_locked();

@@ -158,6 +158,8 @@ void hn_pace_mark_resumed(int64_t pause_start_ns, int64_t stw_ns) {
                               __atomic_exchange_n(&pending_assist_ns, 0, __ATOMIC_RELAXED), 0);
   hn_limiter_finish_transition(&limiter, pause_start_ns + stw_ns);
   __atomic_store_n(&limiting, hn_limiter_limiting(&limiter), __ATOMIC_RELAXED);
+  __atomic_store_n(&st_pause_cpu_ns, st_pause_cpu_ns + (uint64_t)stw_ns * (uint64_t)procs,
+                   __ATOMIC_RELAXED);
   pthread_mutex_unlock(&pace_lock);
 }
 
@@ -253,8 +255,7 @@ void hn_pace_cycle_end(hn_pace_cycle_t *c) {
                               __atomic_exchange_n(&pending_assist_ns, 0, __ATOMIC_RELAXED), 0);
   hn_limiter_finish_transition(&limiter, c->mark_end_ns + c->stw2_ns);
   __atomic_store_n(&limiting, hn_limiter_limiting(&limiter), __ATOMIC_RELAXED);
-  __atomic_store_n(&st_pause_cpu_ns,
-                   st_pause_cpu_ns + (uint64_t)(c->stw2_ns + c->resume_stw_ns) * (uint64_t)procs,
+  __atomic_store_n(&st_pause_cpu_ns, st_pause_cpu_ns + (uint64_t)c->stw2_ns * (uint64_t)procs,
                    __ATOMIC_RELAXED);
   __atomic_store_n(&st_background_ns, st_background_ns + (uint64_t)c->background_ns,
                    __ATOMIC_RELAXED);

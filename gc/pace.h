@@ -34,10 +34,9 @@ typedef struct hn_pace_cycle {
   /* Each pause's parts (wall): signals sent until every thread stopped, the work with
    * the world stopped, sending the restart. */
   int64_t stop1_ns, work1_ns, restart1_ns, stop2_ns, work2_ns, restart2_ns;
-  /* Mark terminations that found more work and resumed marking (collector.c), and
-   * their pauses (wall), which are within mark_ns. */
+  /* Mark terminations that found more work and resumed marking (collector.c); their
+   * pauses, within mark_ns, each went to hn_pace_mark_resumed. */
   int mark_resumes;
-  int64_t resume_stw_ns;
   int64_t mark_start_ns;   /* world restarted after the first pause */
   int64_t mark_end_ns;     /* mark termination began */
   int64_t assist_ns, background_ns; /* CPU */
@@ -52,8 +51,8 @@ typedef struct hn_pace_cycle {
 /* Marking began (after the first pause, world running). */
 void hn_pace_mark_start(hn_pace_cycle_t *c);
 /* A mark termination found more work and resumed marking: the world was stopped from
- * pause_start_ns for stw_ns, which the CPU limiter counts as every processor's GC
- * time, as it does the cycle's two pauses. */
+ * pause_start_ns for stw_ns, every processor's GC time, for the CPU limiter and the
+ * pause CPU statistic as the cycle's two pauses are. */
 void hn_pace_mark_resumed(int64_t pause_start_ns, int64_t stw_ns);
 /* Progress while marking: refresh the assist ratio. */
 void hn_pace_mark_revise(uint64_t heap_live, int64_t scan_work_done);

@@ -286,6 +286,8 @@ static int sizes_from_trace(struct gen *g, const char *path)
     } else if (counts.count == 0) {
         hn_gcsim_error("gen: --sizes: %s: the trace allocates nothing", path);
         status = -1;
+    } else if (hn_trace_reader_warning(r)) {
+        hn_gcsim_warn("%s", hn_trace_reader_warning(r)); /* cut short: the sizes read */
     }
     hn_trace_reader_close(r);
     size_t n = (size_t)counts.count;

@@ -25,6 +25,7 @@
 #include <sched.h>
 #include <stdio.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "gc_test_util.h"
 #include "heron/gc.h"
@@ -380,6 +381,13 @@ static void test_stranded_work_resumes(void **state) {
   uint64_t resumed = 0;
   for (int round = 0; round < 5 && resumed == 0; round++) resumed = strand_round(1);
   assert_true(resumed >= 1);
+  /* Every pause, the resumed ones too, is every processor's GC time: with no cycle in
+   * flight, the pause CPU is the pauses' wall time times the processors. */
+  heron_gc_collect();
+  heron_gc_stats_t s;
+  heron_gc_stats_get(&s);
+  assert_int_equal(s.gc_cpu_pause_ns,
+                   s.pause_total_ns * (uint64_t)sysconf(_SC_NPROCESSORS_ONLN));
 }
 
 static void test_detach_hands_over_buffer(void **state) {

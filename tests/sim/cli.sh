@@ -78,6 +78,9 @@ PY
 expect 0 "gcsim: warning: $dir/cut.trace: cut short in chunk 1 ($got1 of $len1 payload bytes); read $n0 events" \
   "$gcsim" info "$dir/cut.trace"
 grep -q "^events  *$n0$" "$dir/out" || fail "cut-short trace did not report the events it read"
+# gen --sizes=trace: takes the sizes a cut-short trace holds, with the reader's warning
+expect 0 "gcsim: warning: $dir/cut.trace: cut short in chunk 1 ($got1 of $len1 payload bytes); read $n0 events" \
+  "$gcsim" gen steady -o "$dir/g" --live=64KiB --duration=10ms --sizes=trace:"$dir/cut.trace"
 expect 1 "gcsim: error: /bin/sh: not a heron trace (bad magic)" "$gcsim" info /bin/sh
 : > "$dir/empty.trace"
 expect 1 "gcsim: error: $dir/empty.trace: empty file, not a heron trace" "$gcsim" info "$dir/empty.trace"
