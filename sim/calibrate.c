@@ -5,11 +5,13 @@
  *
  * 1. Heaps: steady-state traces from `gcsim gen steady` (run as /proc/self/exe) with
  *    live heaps of 1, 4, 16 and 48 MiB in small objects (median 64 B), of 4, 16 and
- *    48 MiB in medium ones (median 1 KiB), and of 4 and 16 MiB in large ones (median
- *    32 KiB), each replayed at GOGC 50 and 200: eighteen runs whose cycles, bytes
- *    scanned, streamed bytes (past each object's first KiB) and objects vary
- *    independently enough to separate the costs. The 1 MiB heap marks in the cache, as
- *    a program's first cycles do while its heap grows.
+ *    48 MiB in medium ones (median 1 KiB), of 4 and 16 MiB in large ones (median
+ *    32 KiB), and of 4 MiB in objects of one size, each knot's (costmodel.h), each
+ *    replayed at GOGC 50 and 200: 34 runs whose cycles, objects by size, streamed bytes
+ *    (past each object's first KiB) and pages vary independently enough to separate the
+ *    costs. The 1 MiB heap marks in the cache, as a program's first cycles do while its
+ *    heap grows. The one-size heaps pin each knot: fitted to the mixes alone, the knots
+ *    under 64 bytes are the same few objects' cost divided among them.
  * 2. Each run is `--replay=gc` (replay_gc.c) in a child process, twice: every run once,
  *    then every run again (a slow minute of a shared machine falls on one of a run's two
  *    replays, not both), the first pass in an order that mixes the heaps' kinds and the
@@ -23,11 +25,12 @@
  *    more per mark resume); per run, the sweeper's CPU (replay_gc.c: the sweeper
  *    thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
- *      mark CPU = mark_ns_per_byte * (bytes scanned - streamed bytes)
+ *      mark CPU = sum over the knots k of mark_ns_at[k] * objects at k
  *               + mark_ns_per_streamed_byte * streamed bytes
- *               + (mark_ns_per_object + mark_ns_per_object_uncached * miss) * objects
+ *               + mark_ns_per_object_uncached * miss * objects
  *               + mark_ns_per_page * pages holding an object
- *    (miss: the share of the live pages' bytes past cache_bytes, costmodel.h) by
+ *    (objects at k: each object held split between the two knots around its size;
+ *    miss: the share of the live pages' bytes past cache_bytes; costmodel.h) by
  *    non-negative least squares for each cache size tried, keeping the one with the
  *    least residual; then again without the cycles four times the median residual off
  *    (a neighbour's process took the CPU). A coefficient the data would make negative
@@ -77,6 +80,11 @@ static const struct heap_kind heaps[] = {
     {"4MiB", "lognormal:1024:1"},  {"16MiB", "lognormal:1024:1"},
     {"48MiB", "lognormal:1024:1"}, {"4MiB", "lognormal:32768:1"},
     {"16MiB", "lognormal:32768:1"},
+    /* One heap at each knot's size (costmodel.h): its cost, not the line through a mix. */
+    {"4MiB", "fixed:16"},          {"4MiB", "fixed:32"},
+    {"4MiB", "fixed:48"},          {"4MiB", "fixed:64"},
+    {"4MiB", "fixed:128"},         {"4MiB", "fixed:256"},
+    {"4MiB", "fixed:512"},         {"4MiB", "fixed:1024"},
 };
 static const int32_t gogcs[] = {50, 200};
 #define NHEAPS (sizeof heaps / sizeof heaps[0])
@@ -145,33 +153,73 @@ static int generate(const struct heap_kind *h, const char *rate, const char *pat
     return 0;
 }
 
-/* Least squares y ~ sum_j c[j] * x[j][i] over the columns in `use` (a bit mask), by the
- * normal equations and Gaussian elimination. Returns the residual sum of squares, or
- * INFINITY when the system is singular. The columns: bytes scanned in each object's
- * first KiB, bytes past it, objects, objects times the share of the live pages past
- * the cache (for the cache size being tried), and pages holding an object. */
-#define NCOEF 5
+/* The fit's columns (step 3): objects at each knot, streamed bytes, objects times the
+ * share of the live pages past the cache (for the cache size being tried), and pages
+ * holding an object. */
+#define COL_STREAMED HN_COST_KNOTS
+#define COL_UNCACHED (HN_COST_KNOTS + 1)
+#define COL_PAGES (HN_COST_KNOTS + 2)
+#define NCOEF (HN_COST_KNOTS + 3)
 #define MAXS (NRUNS * REPEATS * HN_REPLAY_CYCLE_SAMPLES)
-static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use, double *c)
+
+/* The normal equations of a least-squares fit y ~ sum_j c[j] * x[j], with the columns
+ * scaled to unit length (their units differ by orders of magnitude: objects, bytes). */
+struct normal {
+    double g[NCOEF][NCOEF]; /* the scaled columns' products */
+    double b[NCOEF];        /* each scaled column's product with y */
+    double yy;              /* y's with itself */
+    double scale[NCOEF];    /* each column's length (0: all zero) */
+};
+
+static void normal_from(struct normal *ne, double x[NCOEF][MAXS], const double *y, size_t n)
+{
+    memset(ne, 0, sizeof *ne);
+    for (int j = 0; j < NCOEF; j++) {
+        double ss = 0;
+        for (size_t i = 0; i < n; i++)
+            ss += x[j][i] * x[j][i];
+        ne->scale[j] = sqrt(ss);
+    }
+    for (int r = 0; r < NCOEF; r++) {
+        double sr = ne->scale[r] > 0 ? ne->scale[r] : 1;
+        for (int q = r; q < NCOEF; q++) {
+            double sq = ne->scale[q] > 0 ? ne->scale[q] : 1, t = 0;
+            for (size_t i = 0; i < n; i++)
+                t += x[r][i] * x[q][i];
+            ne->g[r][q] = ne->g[q][r] = t / (sr * sq);
+        }
+        double t = 0;
+        for (size_t i = 0; i < n; i++)
+            t += x[r][i] * y[i];
+        ne->b[r] = t / sr;
+    }
+    for (size_t i = 0; i < n; i++)
+        ne->yy += y[i] * y[i];
+}
+
+/* Least squares over the columns in `use` (a bit mask) by Gaussian elimination of the
+ * normal equations: the residual sum of squares, and the coefficients in c (0 outside
+ * `use`, in the columns' own units), or INFINITY when the system is singular. */
+static double lsq(const struct normal *ne, unsigned use, double *c)
 {
     int idx[NCOEF], k = 0;
     for (int j = 0; j < NCOEF; j++)
-        if (use & (1u << j))
+        if ((use & (1u << j)) && ne->scale[j] > 0)
             idx[k++] = j;
-    double a[NCOEF][NCOEF + 1] = {{0}};
+    if (k == 0)
+        return INFINITY;
+    double a[NCOEF][NCOEF + 1];
     for (int r = 0; r < k; r++) {
         for (int q = 0; q < k; q++)
-            for (size_t i = 0; i < n; i++)
-                a[r][q] += x[idx[r]][i] * x[idx[q]][i];
-        for (size_t i = 0; i < n; i++)
-            a[r][k] += x[idx[r]][i] * y[i];
+            a[r][q] = ne->g[idx[r]][idx[q]];
+        a[r][k] = ne->b[idx[r]];
     }
     for (int p = 0; p < k; p++) {
         int best = p;
         for (int r = p + 1; r < k; r++)
             if (fabs(a[r][p]) > fabs(a[best][p]))
                 best = r;
-        if (fabs(a[best][p]) < 1e-300)
+        if (fabs(a[best][p]) < 1e-12)
             return INFINITY;
         for (int q = 0; q <= k; q++) {
             double t = a[p][q];
@@ -186,30 +234,33 @@ static double lsq(double x[NCOEF][MAXS], const double *y, size_t n, unsigned use
                 a[r][q] -= f * a[p][q];
         }
     }
-    for (int j = 0; j < NCOEF; j++)
-        c[j] = 0;
+    double u[NCOEF] = {0}; /* the scaled coefficients */
     for (int r = 0; r < k; r++)
-        c[idx[r]] = a[r][k] / a[r][r];
-    double ss = 0;
-    for (size_t i = 0; i < n; i++) {
-        double f = 0;
-        for (int j = 0; j < NCOEF; j++)
-            f += c[j] * x[j][i];
-        ss += (y[i] - f) * (y[i] - f);
+        u[idx[r]] = a[r][k] / a[r][r];
+    /* |y - Xu|^2 = y.y - 2 u.b + u.G.u */
+    double ss = ne->yy;
+    for (int r = 0; r < NCOEF; r++) {
+        ss -= 2 * u[r] * ne->b[r];
+        for (int q = 0; q < NCOEF; q++)
+            ss += u[r] * ne->g[r][q] * u[q];
     }
-    return ss;
+    for (int j = 0; j < NCOEF; j++)
+        c[j] = ne->scale[j] > 0 ? u[j] / ne->scale[j] : 0;
+    return ss > 0 ? ss : 0;
 }
 
 /* The best fit with every coefficient >= 0: each subset of the columns is tried and
  * the feasible one with the least residual kept (2^NCOEF - 1 small systems). */
 static double fit_nonneg(double x[NCOEF][MAXS], const double *y, size_t n, double *c)
 {
+    static struct normal ne;
+    normal_from(&ne, x, y, n);
     double best = INFINITY;
     for (int j = 0; j < NCOEF; j++)
         c[j] = 0;
     for (unsigned use = 1; use < (1u << NCOEF); use++) {
         double t[NCOEF];
-        double ss = lsq(x, y, n, use, t);
+        double ss = lsq(&ne, use, t);
         bool ok = ss < best;
         for (int j = 0; j < NCOEF && ok; j++)
             ok = t[j] >= 0;
@@ -227,30 +278,54 @@ static const double cache_sizes[] = {1 << 20, 2 << 20, 4 << 20, 8 << 20, 16 << 2
                                      64 << 20};
 #define NCACHE (sizeof cache_sizes / sizeof cache_sizes[0])
 
-/* Fills column 3 (objects x the uncached share of the live pages) for cache size c. */
-static void fill_uncached(double x[NCOEF][MAXS], size_t n, double c)
+/* The columns of the scans idx[0..n) for cache size `cache`. */
+static void fill_columns(double x[NCOEF][MAXS], const hn_cost_scan *scans, const size_t *idx,
+                         size_t n, double cache)
 {
-    for (size_t i = 0; i < n; i++)
-        x[3][i] = x[2][i] * hn_cost_per_object(0, 1, c, x[4][i] * HN_COST_PAGE_BYTES);
+    for (size_t i = 0; i < n; i++) {
+        const hn_cost_scan *sc = &scans[idx[i]];
+        for (int k = 0; k < HN_COST_KNOTS; k++)
+            x[k][i] = sc->at[k];
+        x[COL_STREAMED][i] = sc->streamed;
+        x[COL_UNCACHED][i] = sc->objects * hn_cost_uncached(1, cache,
+                                                            sc->pages * HN_COST_PAGE_BYTES);
+        x[COL_PAGES][i] = sc->pages;
+    }
 }
 
-/* The best fit over the cache sizes: its coefficients in coef, its cache size returned. */
-static double fit_with_cache(double x[NCOEF][MAXS], const double *y, size_t n,
-                             double *coef)
+/* The best fit of the marking CPU y[idx[i]] over the cache sizes: its coefficients in
+ * coef, its residual sum of squares returned, its cache size in *cache. */
+static double fit_with_cache(const hn_cost_scan *scans, const double *y, const size_t *idx,
+                             size_t n, double *coef, double *cache)
 {
-    double best = INFINITY, best_c = cache_sizes[0];
+    static double x[NCOEF][MAXS], yk[MAXS];
+    for (size_t i = 0; i < n; i++)
+        yk[i] = y[idx[i]];
+    double best = INFINITY;
+    *cache = cache_sizes[0];
     for (size_t k = 0; k < NCACHE; k++) {
         double t[NCOEF];
-        fill_uncached(x, n, cache_sizes[k]);
-        double ss = fit_nonneg(x, y, n, t);
+        fill_columns(x, scans, idx, n, cache_sizes[k]);
+        double ss = fit_nonneg(x, yk, n, t);
         if (ss < best) {
             best = ss;
-            best_c = cache_sizes[k];
+            *cache = cache_sizes[k];
             memcpy(coef, t, sizeof t);
         }
     }
-    fill_uncached(x, n, best_c);
-    return best_c;
+    return best;
+}
+
+/* The cost model of fit coefficients coef and cache size `cache` (pause and sweep
+ * costs as they are in c). */
+static void cost_from_fit(hn_cost *c, const double *coef, double cache)
+{
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        c->mark_ns_at[k] = coef[k];
+    c->mark_ns_per_streamed_byte = coef[COL_STREAMED];
+    c->mark_ns_per_object_uncached = coef[COL_UNCACHED];
+    c->cache_bytes = coef[COL_UNCACHED] > 0 ? cache : 0;
+    c->mark_ns_per_page = coef[COL_PAGES];
 }
 
 int hn_cmd_calibrate(int argc, char **argv)
@@ -358,10 +433,11 @@ int hn_cmd_calibrate(int argc, char **argv)
     /* Per run (the faster of its pair for marking, the lesser for sweeping). */
     double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
-    /* Per cycle of the kept runs: the columns; the mark CPU; the pauses. */
-    static double sx[NCOEF][MAXS], sy[MAXS], sp[MAXS];
-    /* The same before outliers leave, and each run's cycles in them, for its fit. */
-    static double ox[NCOEF][MAXS];
+    /* Per cycle of the kept runs: what its mark scanned; its mark CPU; its pauses; and
+     * each run's cycles among them. */
+    static hn_cost_scan scans[MAXS];
+    static double sy[MAXS], sp[MAXS];
+    static size_t idx[MAXS]; /* the cycles the fit takes */
     size_t run_first[NRUNS], run_end[NRUNS];
     size_t ns = 0;
     size_t n = 0;
@@ -384,16 +460,13 @@ int hn_cmd_calibrate(int argc, char **argv)
             ns = first;
             for (uint32_t k = 0; k < res->nsamples && ns < MAXS; k++, ns++) {
                 const hn_replay_cycle_sample *cy = &res->samples[k];
-                sx[0][ns] = cy->scanned - cy->streamed;
-                sx[1][ns] = cy->streamed;
-                sx[2][ns] = cy->objects;
-                sx[4][ns] = cy->pages;
+                scans[ns] = cy->scan;
                 sy[ns] = cy->mark_cpu_ns;
                 sp[ns] = cy->pause_ns;
                 cycles[n]++;
-                scanned[n] += cy->scanned;
-                objects[n] += cy->objects;
-                pages[n] += cy->pages;
+                scanned[n] += cy->scan.bytes;
+                objects[n] += cy->scan.objects;
+                pages[n] += cy->scan.pages;
                 mark[n] += cy->mark_cpu_ns;
                 pause_sum[n] += cy->pause_ns;
             }
@@ -412,8 +485,6 @@ int hn_cmd_calibrate(int argc, char **argv)
             fclose(cyc);
         return rc;
     }
-    for (int j = 0; j < NCOEF; j++)
-        memcpy(ox[j], sx[j], ns * sizeof ox[j][0]);
 
     hn_cost cost;
     hn_cost_defaults(&cost);
@@ -437,46 +508,34 @@ int hn_cmd_calibrate(int argc, char **argv)
         cost.pause_ns += sorted[i] / (double)np;
     /* Marking: every cycle's CPU; then once more without the cycles more than four
      * times the median residual off. */
-    double coef[NCOEF];
-    double cache = fit_with_cache(sx, sy, ns, coef);
-    for (size_t i = 0; i < ns; i++) {
-        double f = 0;
-        for (int j = 0; j < NCOEF; j++)
-            f += coef[j] * sx[j][i];
-        res[i] = fabs(sy[i] - f);
-    }
+    double coef[NCOEF], cache;
+    for (size_t i = 0; i < ns; i++)
+        idx[i] = i;
+    fit_with_cache(scans, sy, idx, ns, coef, &cache);
+    cost_from_fit(&cost, coef, cache);
+    for (size_t i = 0; i < ns; i++)
+        res[i] = fabs(sy[i] - hn_cost_mark_ns(&cost, &scans[i]));
     memcpy(sorted, res, ns * sizeof *sorted);
     qsort(sorted, ns, sizeof *sorted, cmp_double);
     double cut = 4 * sorted[ns / 2];
     size_t kept = 0;
     for (size_t i = 0; i < ns; i++) {
-        if (res[i] > cut)
-            continue;
-        for (int j = 0; j < NCOEF; j++)
-            sx[j][kept] = sx[j][i];
-        sy[kept++] = sy[i];
+        if (res[i] <= cut)
+            idx[kept++] = i;
     }
     fprintf(stderr, "gcsim calibrate: %zu cycles, %zu kept for the mark fit\n", ns, kept);
     free(sorted);
     free(res);
-    ns = kept;
-    cache = fit_with_cache(sx, sy, ns, coef);
+    fit_with_cache(scans, sy, idx, kept, coef, &cache);
+    cost_from_fit(&cost, coef, cache);
     double r2_ss = 0, r2_st = 0, r2_mean = 0;
-    for (size_t i = 0; i < ns; i++)
-        r2_mean += sy[i] / (double)ns;
-    for (size_t i = 0; i < ns; i++) {
-        double f = 0;
-        for (int j = 0; j < NCOEF; j++)
-            f += coef[j] * sx[j][i];
-        r2_ss += (sy[i] - f) * (sy[i] - f);
-        r2_st += (sy[i] - r2_mean) * (sy[i] - r2_mean);
+    for (size_t i = 0; i < kept; i++)
+        r2_mean += sy[idx[i]] / (double)kept;
+    for (size_t i = 0; i < kept; i++) {
+        double f = hn_cost_mark_ns(&cost, &scans[idx[i]]);
+        r2_ss += (sy[idx[i]] - f) * (sy[idx[i]] - f);
+        r2_st += (sy[idx[i]] - r2_mean) * (sy[idx[i]] - r2_mean);
     }
-    cost.mark_ns_per_byte = coef[0];
-    cost.mark_ns_per_streamed_byte = coef[1];
-    cost.mark_ns_per_object = coef[2];
-    cost.mark_ns_per_object_uncached = coef[3];
-    cost.cache_bytes = coef[3] > 0 ? cache : 0;
-    cost.mark_ns_per_page = coef[4];
     double sxy = 0, sxx = 0;
     for (size_t i = 0; i < n; i++) {
         sxy += spans[i] * sweep[i];
@@ -504,8 +563,7 @@ int hn_cmd_calibrate(int argc, char **argv)
     for (size_t i = 0; i < n; i++) {
         double fm = 0;
         for (size_t k = run_first[i]; k < run_end[i]; k++)
-            fm += hn_cost_mark_ns(&cost, ox[0][k] + ox[1][k], ox[1][k], ox[2][k],
-                                  0 /* a version 6 cost needs no heap */, ox[4][k]);
+            fm += hn_cost_mark_ns(&cost, &scans[k]);
         double fs = cost.sweep_ns_per_span * spans[i];
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
@@ -513,14 +571,14 @@ int hn_cmd_calibrate(int argc, char **argv)
                pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6,
                pages[i] > 0 ? objects[i] / pages[i] : 0);
     }
-    printf("fit: pause_ns %.1f, mark_ns_per_byte %.4f, mark_ns_per_streamed_byte %.4f, "
-           "mark_ns_per_object %.2f, mark_ns_per_object_uncached %.2f, cache_bytes %.0f, "
-           "mark_ns_per_page %.1f, "
-           "sweep_ns_per_span %.2f (per-cycle mark fit R^2 %.3f)\n",
-           cost.pause_ns, cost.mark_ns_per_byte, cost.mark_ns_per_streamed_byte,
-           cost.mark_ns_per_object, cost.mark_ns_per_object_uncached, cost.cache_bytes,
-           cost.mark_ns_per_page,
-           cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
+    printf("fit: pause_ns %.1f,", cost.pause_ns);
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        printf(" mark_ns_at_%.0f %.2f,", hn_cost_knot_bytes[k], cost.mark_ns_at[k]);
+    printf(" mark_ns_per_streamed_byte %.4f, mark_ns_per_object_uncached %.2f, "
+           "cache_bytes %.0f, mark_ns_per_page %.1f, sweep_ns_per_span %.2f "
+           "(per-cycle mark fit R^2 %.3f)\n",
+           cost.mark_ns_per_streamed_byte, cost.mark_ns_per_object_uncached, cost.cache_bytes,
+           cost.mark_ns_per_page, cost.sweep_ns_per_span, r2_st > 0 ? 1 - r2_ss / r2_st : 1);
     if (dry)
         return 0;
     char host[256] = "";

@@ -4,11 +4,12 @@
  * The file is text, one "name value" pair a line, '#' starting a comment:
  *
  *   # gcsim calibration, written by `gcsim calibrate` on HOST at DATE
- *   version 6
+ *   version 7
  *   pause_ns 61234.5
- *   mark_ns_per_byte 0.212
+ *   mark_ns_at_16 52.1
+ *   ...                          (one line a knot: mark_ns_at_SIZE, costmodel.h)
+ *   mark_ns_at_1024 301.9
  *   mark_ns_per_streamed_byte 0.091
- *   mark_ns_per_object 48.3
  *   mark_ns_per_object_uncached 31.0
  *   cache_bytes 8388608
  *   mark_ns_per_page 180.5
@@ -19,10 +20,14 @@
  * collector's pauses; version 2 to the concurrent collector's marking CPU, with one
  * cost for every byte, which a version 2 file still gives streamed bytes too; versions
  * 2 and 3 fitted the sweep cost per span page; versions 3 to 5 compared cache_bytes
- * with the heap in use, 6 with the pages holding a live object), and a file of another
- * version is refused with a message saying to calibrate again. Every name must be known and every
- * value a finite non-negative number; all eight must be present (seven in versions 3
- * and 4, without the cost per page; four in version 2, which has no cache term either).
+ * with the heap in use, 6 with the pages holding a live object; versions 2 to 6 priced
+ * an object with mark_ns_per_object plus mark_ns_per_byte for each byte of its first
+ * KiB, which gives the knots' costs), and a file of another version is refused with a
+ * message saying to calibrate again. Every name must be known and every value a finite
+ * non-negative number; all must be present: in version 7 the knots, streamed bytes,
+ * uncached objects, cache_bytes, pages, pause and sweep; in 5 and 6 mark_ns_per_byte
+ * and mark_ns_per_object in place of the knots; in 3 and 4 the same without the cost
+ * per page; in 2 four (pause, per byte, per object, sweep).
  * A file that breaks these rules is an error, not silently ignored: a user who
  * calibrated expects the calibration to be used.
  */
@@ -36,12 +41,61 @@
 #include <string.h>
 #include <sys/stat.h>
 
+const double hn_cost_knot_bytes[HN_COST_KNOTS] = {16, 32, 48, 64, 128, 256, 512, 1024};
+
+/* The knots' costs of a model with one cost per object and one per byte of an object's
+ * first KiB (the defaults, and cost files before version 7). */
+static void knots_from_line(hn_cost *c, double per_object, double per_byte)
+{
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        c->mark_ns_at[k] = per_object + per_byte * hn_cost_knot_bytes[k];
+}
+
+void hn_cost_scan_add(hn_cost_scan *s, double size, double count)
+{
+    s->bytes += size * count;
+    s->streamed += (double)hn_cost_streamed((unsigned long long)size) * count;
+    s->objects += count;
+    const double *kb = hn_cost_knot_bytes;
+    if (size <= kb[0]) {
+        s->at[0] += count;
+        return;
+    }
+    for (int k = 1; k < HN_COST_KNOTS; k++)
+        if (size <= kb[k]) {
+            double up = (size - kb[k - 1]) / (kb[k] - kb[k - 1]);
+            s->at[k - 1] += count * (1 - up);
+            s->at[k] += count * up;
+            return;
+        }
+    s->at[HN_COST_KNOTS - 1] += count; /* and its streamed bytes */
+}
+
+void hn_cost_scan_add_large(hn_cost_scan *s, double bytes, double count)
+{
+    s->bytes += bytes;
+    s->streamed += bytes - HN_COST_STREAM_AFTER * count;
+    s->objects += count;
+    s->at[HN_COST_KNOTS - 1] += count;
+}
+
+double hn_cost_mark_ns(const hn_cost *c, const hn_cost_scan *s)
+{
+    double walked = c->cache_of_heap ? s->heap : s->pages * HN_COST_PAGE_BYTES;
+    double ns = c->mark_ns_per_streamed_byte * s->streamed +
+                hn_cost_uncached(c->mark_ns_per_object_uncached, c->cache_bytes, walked) *
+                    s->objects +
+                c->mark_ns_per_page * s->pages;
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        ns += c->mark_ns_at[k] * s->at[k];
+    return ns;
+}
+
 void hn_cost_defaults(hn_cost *c)
 {
     c->pause_ns = HN_COST_DEFAULT_PAUSE_NS;
-    c->mark_ns_per_byte = HN_COST_DEFAULT_MARK_NS_PER_BYTE;
+    knots_from_line(c, HN_COST_DEFAULT_MARK_NS_PER_OBJECT, HN_COST_DEFAULT_MARK_NS_PER_BYTE);
     c->mark_ns_per_streamed_byte = HN_COST_DEFAULT_MARK_NS_PER_STREAMED_BYTE;
-    c->mark_ns_per_object = HN_COST_DEFAULT_MARK_NS_PER_OBJECT;
     c->mark_ns_per_object_uncached = HN_COST_DEFAULT_MARK_NS_PER_OBJECT_UNCACHED;
     c->cache_bytes = HN_COST_DEFAULT_CACHE_BYTES;
     c->cache_of_heap = 0;
@@ -63,6 +117,22 @@ int hn_cost_path(char *buf, size_t len)
     return n < 0 || (size_t)n >= len ? -1 : 0;
 }
 
+/* The knot a name "mark_ns_at_SIZE" is of, or -1. */
+static int knot_named(const char *name)
+{
+    static const char prefix[] = "mark_ns_at_";
+    if (strncmp(name, prefix, sizeof prefix - 1) != 0)
+        return -1;
+    const char *digits = name + sizeof prefix - 1;
+    if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 6)
+        return -1;
+    double size = strtod(digits, NULL);
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        if (size == hn_cost_knot_bytes[k])
+            return k;
+    return -1;
+}
+
 int hn_cost_load(hn_cost *c, const char *path, char *err)
 {
     FILE *f = fopen(path, "r");
@@ -73,7 +143,8 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         return -1;
     }
     hn_cost n = *c;
-    unsigned seen = 0;
+    double per_byte = 0, per_object = 0; /* versions 2 to 6 */
+    unsigned seen = 0; /* bits: the names below; 256 << k: knot k */
     bool versioned = false;
     long version = 0;
     char line[512];
@@ -122,15 +193,18 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         if (strcmp(name, "pause_ns") == 0) {
             n.pause_ns = v;
             seen |= 1;
-        } else if (strcmp(name, "mark_ns_per_byte") == 0) {
-            n.mark_ns_per_byte = v;
+        } else if (strcmp(name, "mark_ns_per_byte") == 0 && version < 7) {
+            per_byte = v;
             seen |= 2;
         } else if (strcmp(name, "sweep_ns_per_span") == 0) {
             n.sweep_ns_per_span = v;
             seen |= 4;
-        } else if (strcmp(name, "mark_ns_per_object") == 0) {
-            n.mark_ns_per_object = v;
+        } else if (strcmp(name, "mark_ns_per_object") == 0 && version < 7) {
+            per_object = v;
             seen |= 8;
+        } else if (version >= 7 && knot_named(name) >= 0) {
+            n.mark_ns_at[knot_named(name)] = v;
+            seen |= 256u << knot_named(name);
         } else if (strcmp(name, "mark_ns_per_streamed_byte") == 0 && version >= 3) {
             n.mark_ns_per_streamed_byte = v;
             seen |= 16;
@@ -154,8 +228,14 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         snprintf(err, HN_COST_ERR_LEN, "%s: empty: no version line", path);
         rc = -1;
     }
+    if (rc == 1 && version < 7) { /* an object's cost on one line */
+        knots_from_line(&n, per_object, per_byte);
+        seen |= ((1u << HN_COST_KNOTS) - 1) << 8;
+    } else {
+        seen |= 2 | 8;
+    }
     if (rc == 1 && version == 2) { /* one cost for every byte and every heap */
-        n.mark_ns_per_streamed_byte = n.mark_ns_per_byte;
+        n.mark_ns_per_streamed_byte = per_byte;
         n.mark_ns_per_object_uncached = 0;
         n.cache_bytes = 0;
         seen |= 16 | 32 | 64;
@@ -166,10 +246,21 @@ int hn_cost_load(hn_cost *c, const char *path, char *err)
         n.mark_ns_per_page = 0;
         seen |= 128;
     }
-    if (rc == 1 && seen != 255) {
-        snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
-                 "mark_ns_per_streamed_byte, mark_ns_per_object, mark_ns_per_object_uncached, "
-                 "cache_bytes, mark_ns_per_page and sweep_ns_per_span", path);
+    if (rc == 1 && seen != (256u << HN_COST_KNOTS) - 1) {
+        if (version < 7)
+            snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns, mark_ns_per_byte, "
+                     "mark_ns_per_streamed_byte, mark_ns_per_object, "
+                     "mark_ns_per_object_uncached, cache_bytes, mark_ns_per_page and "
+                     "sweep_ns_per_span", path);
+        else {
+            char knots[128] = "";
+            for (int k = 0; k < HN_COST_KNOTS; k++)
+                snprintf(knots + strlen(knots), sizeof knots - strlen(knots), " mark_ns_at_%.0f",
+                         hn_cost_knot_bytes[k]);
+            snprintf(err, HN_COST_ERR_LEN, "%s: needs pause_ns,%s, mark_ns_per_streamed_byte, "
+                     "mark_ns_per_object_uncached, cache_bytes, mark_ns_per_page and "
+                     "sweep_ns_per_span", path, knots);
+        }
         rc = -1;
     }
     if (rc == 1) {
@@ -206,13 +297,14 @@ int hn_cost_save(const hn_cost *c, const char *path, const char *comment, char *
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;
     }
-    fprintf(f, "# %s\nversion %d\npause_ns %.1f\nmark_ns_per_byte %.4f\n"
-               "mark_ns_per_streamed_byte %.4f\nmark_ns_per_object %.2f\n"
-               "mark_ns_per_object_uncached %.2f\ncache_bytes %.0f\nmark_ns_per_page %.2f\n"
-               "sweep_ns_per_span %.2f\n",
-            comment, HN_COST_FILE_VERSION, c->pause_ns, c->mark_ns_per_byte,
-            c->mark_ns_per_streamed_byte, c->mark_ns_per_object, c->mark_ns_per_object_uncached,
-            c->cache_bytes, c->mark_ns_per_page, c->sweep_ns_per_span);
+    fprintf(f, "# %s\nversion %d\npause_ns %.1f\n", comment, HN_COST_FILE_VERSION,
+            c->pause_ns);
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        fprintf(f, "mark_ns_at_%.0f %.2f\n", hn_cost_knot_bytes[k], c->mark_ns_at[k]);
+    fprintf(f, "mark_ns_per_streamed_byte %.4f\nmark_ns_per_object_uncached %.2f\n"
+               "cache_bytes %.0f\nmark_ns_per_page %.2f\nsweep_ns_per_span %.2f\n",
+            c->mark_ns_per_streamed_byte, c->mark_ns_per_object_uncached, c->cache_bytes,
+            c->mark_ns_per_page, c->sweep_ns_per_span);
     if (fclose(f) != 0) {
         snprintf(err, HN_COST_ERR_LEN, "%s: %s", path, strerror(errno));
         return -1;

@@ -40,11 +40,8 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
 typedef struct hn_replay_cycle_sample {
     double pause_ns;     /* this cycle's pauses (two, one more per mark resume), wall */
     double mark_cpu_ns;  /* its marking CPU: background worker and assists */
-    double scanned;      /* bytes the program held when its mark began: its scan work */
-    double streamed;     /* of those, the bytes past each object's first KiB */
-    double objects;      /* objects the program held then */
-    double heap;         /* bytes of objects in the heap then, garbage included */
-    double pages;        /* 8 KiB pages holding an object the program held then */
+    hn_cost_scan scan;   /* what the program held when its mark began (its scan work),
+                          * the heap then (garbage included) and the pages holding it */
     double goal;         /* the heap goal the collector reported while it marked */
     double live;         /* the heap it marked live (heron_gc_stats' heap_live after) */
 } hn_replay_cycle_sample;
@@ -63,8 +60,10 @@ typedef struct hn_replay_gc_result {
  * header line, then one line per sampled cycle of a replay (res->samples), `run` naming
  * it. The
  * columns: run, start_unix (when the replay began), cycle, pause_ns, mark_cpu_ns,
- * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample), and model_mark_ns:
- * the marking CPU the cost model gives what the mark began with (hn_cost_mark_ns). */
+ * scanned, streamed, objects, heap, pages (hn_replay_cycle_sample's scan: scanned is its
+ * bytes), model_mark_ns (the marking CPU the cost model gives what the mark began
+ * with, hn_cost_mark_ns), goal, live, and at_SIZE for each knot (the scan's objects at
+ * that knot, costmodel.h). */
 void hn_replay_cycles_header(FILE *f);
 void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res,
                             const hn_cost *cost);

@@ -173,8 +173,8 @@ struct tree {
     uint64_t *ids;   /* slot -> id */
     uint64_t *sizes; /* slot -> bytes the collector gave it (class-rounded) */
     uint64_t n, cap;
-    uint64_t bytes;  /* the sum of sizes */
-    uint64_t streamed; /* the sum of their bytes past the first KiB (costmodel.h) */
+    uint64_t in_class[HN_NCLASSES]; /* objects in each small class; in 0 the large */
+    uint64_t large_bytes; /* the large ones' bytes */
     void *root;      /* registered root: the object of slot 0 */
     hn_u64map pages; /* 8 KiB page + 1 -> objects held on it (a) */
     uint64_t live_pages; /* pages holding an object */
@@ -195,6 +195,33 @@ static uint64_t gc_rounded(uint64_t size)
     if (size <= HN_MAX_SMALL)
         return hn_class_size[hn_size_class((size_t)size)];
     return (size + HN_PAGE_SIZE - 1) / HN_PAGE_SIZE * HN_PAGE_SIZE;
+}
+
+/* The class heron's collector holds an object of `rounded` bytes in (gc_rounded); 0
+ * for a large one. */
+static unsigned gc_class(uint64_t rounded)
+{
+    return rounded <= HN_MAX_SMALL ? hn_size_class((size_t)rounded) : 0;
+}
+
+/* One object of `rounded` bytes more (delta 1) or less (-1) in the counts by class. */
+static void tree_count(struct tree *t, uint64_t rounded, int delta)
+{
+    unsigned c = gc_class(rounded);
+    t->in_class[c] += (uint64_t)(int64_t)delta;
+    if (!c)
+        t->large_bytes += (uint64_t)(int64_t)delta * rounded;
+}
+
+/* What a mark that began now would scan, as the cost model counts it. */
+static hn_cost_scan tree_scan(const struct tree *t)
+{
+    hn_cost_scan scan = {.pages = (double)t->live_pages};
+    for (unsigned c = 1; c < HN_NCLASSES; c++)
+        if (t->in_class[c])
+            hn_cost_scan_add(&scan, hn_class_size[c], (double)t->in_class[c]);
+    hn_cost_scan_add_large(&scan, (double)t->large_bytes, (double)t->in_class[0]);
+    return scan;
 }
 
 /* Links slot i into the tree: its parent's word points at its object, and its object's
@@ -297,8 +324,7 @@ static int tree_add(struct tree *t, uint64_t id, void *p, uint64_t size)
     t->obj[i] = p;
     t->ids[i] = id;
     t->sizes[i] = gc_rounded(size);
-    t->bytes += t->sizes[i];
-    t->streamed += hn_cost_streamed(t->sizes[i]);
+    tree_count(t, t->sizes[i], 1);
     HERON_GC_STORE(tree_parent_word(t, i), p);
     t->rng ^= t->rng << 13;
     t->rng ^= t->rng >> 7;
@@ -319,8 +345,7 @@ static int tree_remove(struct tree *t, uint64_t id)
     hn_objmap_remove_slot(&t->map, s);
     tree_page(t, t->obj[i], -1);
     uint64_t last = --t->n;
-    t->bytes -= t->sizes[i];
-    t->streamed -= hn_cost_streamed(t->sizes[i]);
+    tree_count(t, t->sizes[i], -1);
     /* The last slot leaves the tree (its children slots are past the end: none). */
     HERON_GC_STORE(tree_parent_word(t, last), NULL);
     if (i == last)
@@ -411,8 +436,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     st = st0;
     uint64_t cycles = st.cycles, sampled_cycle = st.cycles;
     /* held when the mark began */
-    double scan_bytes = 0, scan_objects = 0, scan_streamed = 0, scan_pages = 0;
-    double scan_heap = 0; /* the heap then, garbage included */
+    hn_cost_scan scan = {0}; /* the heap then too, garbage included */
     double scan_goal = 0; /* the collector's heap goal then */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;
@@ -482,11 +506,8 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
          * mark resume adds one.) */
         uint64_t this_cycle = marking ? st.cycles + 1 : st.cycles;
         if (sampled_cycle < this_cycle) {
-            scan_bytes = (double)tree.bytes;
-            scan_streamed = (double)tree.streamed;
-            scan_heap = (double)st.heap_in_use;
-            scan_objects = (double)tree.n;
-            scan_pages = (double)tree.live_pages;
+            scan = tree_scan(&tree);
+            scan.heap = (double)st.heap_in_use;
             scan_goal = (double)st.heap_goal;
             sampled_cycle = this_cycle;
         }
@@ -499,11 +520,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                     .mark_cpu_ns = (double)(st.gc_cpu_background_ns -
                                             at_cycle.gc_cpu_background_ns) +
                                    (double)(st.gc_cpu_assist_ns - at_cycle.gc_cpu_assist_ns),
-                    .scanned = scan_bytes,
-                    .streamed = scan_streamed,
-                    .objects = scan_objects,
-                    .heap = scan_heap,
-                    .pages = scan_pages,
+                    .scan = scan,
                     .goal = scan_goal,
                     .live = (double)st.heap_live,
                 };
@@ -615,7 +632,10 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
 void hn_replay_cycles_header(FILE *f)
 {
     fputs("run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,"
-          "model_mark_ns,goal,live\n", f);
+          "model_mark_ns,goal,live", f);
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        fprintf(f, ",at_%.0f", hn_cost_knot_bytes[k]);
+    fputc('\n', f);
 }
 
 void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result *res,
@@ -623,17 +643,19 @@ void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result 
 {
     for (uint32_t k = 0; k < res->nsamples; k++) {
         const hn_replay_cycle_sample *c = &res->samples[k];
+        const hn_cost_scan *sc = &c->scan;
         fputc('"', f); /* CSV quoting: a trace's path may hold commas */
         for (const char *q = run; *q; q++) {
             if (*q == '"')
                 fputc('"', f);
             fputc(*q, f);
         }
-        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f\n",
-                res->start_unix, k + 1, c->pause_ns, c->mark_cpu_ns, c->scanned, c->streamed,
-                c->objects, c->heap, c->pages,
-                hn_cost_mark_ns(cost, c->scanned, c->streamed, c->objects, c->heap, c->pages),
-                c->goal, c->live);
+        fprintf(f, "\",%.3f,%" PRIu32 ",%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f,%.0f",
+                res->start_unix, k + 1, c->pause_ns, c->mark_cpu_ns, sc->bytes, sc->streamed,
+                sc->objects, sc->heap, sc->pages, hn_cost_mark_ns(cost, sc), c->goal, c->live);
+        for (int j = 0; j < HN_COST_KNOTS; j++)
+            fprintf(f, ",%.1f", sc->at[j]);
+        fputc('\n', f);
     }
 }
 

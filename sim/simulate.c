@@ -12,10 +12,10 @@
  *   2. Sweep termination: a pause of half the cost model's fixed cost. The garbage
  *      freed so far is "condemned": this mark will not reach it.
  *   3. Mark: the objects the program still holds are the scan work. Background
- *      workers scan at the pacer's worker plan (25 % of the processors) for
- *      mark_ns_per_byte per byte (mark_ns_per_streamed_byte past an object's first
- *      KiB) plus mark_ns_per_object per object held and mark_ns_per_page per page
- *      holding one (sim/placement.h: where the allocator put them), an effective cost
+ *      workers scan at the pacer's worker plan (25 % of the processors) for what the
+ *      cost model charges the objects held, by their sizes (mark_ns_per_streamed_byte
+ *      past an object's first KiB), and mark_ns_per_page per page holding one
+ *      (sim/placement.h: where the allocator put them), an effective cost
  *      per byte of this mark's work; an allocating thread that runs
  *      out of credit asks the pacer's assist plan what it owes and scans it itself,
  *      which stretches the program's time line. Objects freed during the mark were
@@ -218,13 +218,16 @@ static void start_cycle(hn_sim *s)
     s->scan_total = (double)s->live_bytes;
     /* The pacer counts scan work in bytes: the mark's cost (costmodel.h) over its bytes
      * is a cost per byte at this mark's mix of bytes, objects and pages. */
-    s->mark_ns_per_byte =
-        s->live_bytes > 0
-            ? hn_cost_mark_ns(&s->cfg.cost, (double)s->live_bytes, (double)s->live_streamed,
-                              (double)s->objects.count, (double)s->heap_bytes,
-                              (double)s->place.live_pages) /
-                  (double)s->live_bytes
-            : s->cfg.cost.mark_ns_per_byte;
+    s->mark_ns_per_byte = 0; /* nothing held: nothing to mark */
+    if (s->live_bytes > 0) {
+        hn_cost_scan scan = {.heap = (double)s->heap_bytes,
+                             .pages = (double)s->place.live_pages};
+        for (unsigned c = 1; c < HN_NCLASSES; c++)
+            if (s->live_in_class[c])
+                hn_cost_scan_add(&scan, hn_class_size[c], (double)s->live_in_class[c]);
+        hn_cost_scan_add_large(&scan, (double)s->live_large_bytes, (double)s->live_in_class[0]);
+        s->mark_ns_per_byte = hn_cost_mark_ns(&s->cfg.cost, &scan) / (double)s->live_bytes;
+    }
     s->scan_done = 0;
     s->alloc_credit = 0;
     s->assist_ns_cycle = 0;
@@ -552,7 +555,9 @@ static int alloc_obj(hn_sim *s, uint32_t thread, uint64_t id, uint64_t size)
     }
     s->heap_bytes += joined;
     s->live_bytes += rounded;
-    s->live_streamed += hn_cost_streamed(rounded);
+    s->live_in_class[cl]++;
+    if (!cl)
+        s->live_large_bytes += rounded;
     if (g) {
         grew(s, g);
         double rss = (double)hn_model_heap_rss(&s->heap);
@@ -587,7 +592,9 @@ static int free_obj(hn_sim *s, uint64_t id)
                                s->marking ? HN_GEN_SURVIVOR : HN_GEN_PENDING) < 0)
         return -1;
     s->live_bytes -= rounded;
-    s->live_streamed -= hn_cost_streamed(rounded);
+    s->live_in_class[cl]--;
+    if (!cl)
+        s->live_large_bytes -= rounded;
     hn_sim_gen *g = s->marking ? &s->survivor : &s->pending;
     g->bytes += rounded;
     if (cl == 0) {

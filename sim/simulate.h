@@ -103,7 +103,8 @@ typedef struct hn_sim {
      * `survivor` was freed during this mark, which still marked it. */
     hn_sim_gen pending, condemned, survivor;
     uint64_t live_bytes;      /* objects the program holds, rounded */
-    uint64_t live_streamed;   /* their bytes past the first HN_COST_STREAM_AFTER each */
+    uint64_t live_in_class[HN_NCLASSES]; /* of them, in each small class; in 0 the large */
+    uint64_t live_large_bytes; /* the large ones' bytes, whole pages */
     uint64_t heap_bytes;      /* live + garbage not yet swept: Go's heapLive */
     uint64_t goal;            /* the pacer's heap goal now */
     hn_scavenge_goals scav;   /* the scavenger's goals since the last cycle */

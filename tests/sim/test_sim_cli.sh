@@ -121,8 +121,8 @@ run 1 "gcsim-calibration: line 2: '-5' is not a non-negative number" "$TRACE"
 # unversioned file, another version, a file with no version line at all.
 printf '# old\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "line 2: no version line before it: an old calibration" "$TRACE"
-printf 'version 7\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
-run 1 "line 1: version '7': this gcsim reads versions 2 to 6; run .gcsim calibrate. again" "$TRACE"
+printf 'version 8\npause_ns 1000\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
+run 1 "line 1: version '8': this gcsim reads versions 2 to 7; run .gcsim calibrate. again" "$TRACE"
 # Version 3 needs the streamed bytes' cost and the cache term; version 2 has neither
 # (its per-byte cost is used for streamed bytes, no cache term) and may not name them.
 printf 'version 3\npause_ns 1000\nmark_ns_per_byte 5\nmark_ns_per_object 10\nsweep_ns_per_span 10\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -162,6 +162,25 @@ sed 's/^version 6$/version 5/' "$TMP/v6cost" >"$TMP/v5ccost"
 "$GCSIM" --cost="$TMP/v5ccost" "$TRACE" | grep '^GC CPU' >"$TMP/v5c"
 grep -q '^cache_bytes 1048576$' "$TMP/v6cost" && ! cmp -s "$TMP/v5c" "$TMP/v6c" ||
     { echo "FAIL: version 6's cache term read like version 5's"; fails=$((fails + 1)); }
+# Version 7 prices an object at knots of size: version 6's line (10 ns an object, 5 a
+# byte) at the knots reads as version 6 did; each knot is needed, and the names of the
+# line are unknown there (as the knots are before); a dear knot raises GC CPU.
+knots="16 32 48 64 128 256 512 1024"
+{ printf 'version 7\n'; for k in $knots; do echo "mark_ns_at_$k $((10 + 5 * k))"; done
+  grep -v '^version\|^mark_ns_per_byte\|^mark_ns_per_object ' "$TMP/v6cost"; } >"$TMP/v7cost"
+"$GCSIM" --cost="$TMP/v7cost" "$TRACE" | grep '^GC CPU' >"$TMP/v7"
+cmp -s "$TMP/v6c" "$TMP/v7" || { echo "FAIL: version 7 on version 6's line read unlike it"; fails=$((fails + 1)); }
+grep -v '^mark_ns_at_48 ' "$TMP/v7cost" >"$TMP/v7short"
+run 1 "needs pause_ns, mark_ns_at_16 mark_ns_at_32 mark_ns_at_48 mark_ns_at_64 mark_ns_at_128 mark_ns_at_256 mark_ns_at_512 mark_ns_at_1024, mark_ns_per_streamed_byte" --cost="$TMP/v7short" "$TRACE"
+{ cat "$TMP/v7short"; echo "mark_ns_at_40 250"; } >"$TMP/v7odd"
+run 1 "unknown name 'mark_ns_at_40'" --cost="$TMP/v7odd" "$TRACE"
+{ cat "$TMP/v7cost"; echo "mark_ns_per_byte 5"; } >"$TMP/v7line"
+run 1 "unknown name 'mark_ns_per_byte'" --cost="$TMP/v7line" "$TRACE"
+{ cat "$TMP/v6cost"; echo "mark_ns_at_16 90"; } >"$TMP/v6knot"
+run 1 "unknown name 'mark_ns_at_16'" --cost="$TMP/v6knot" "$TRACE"
+sed 's/^mark_ns_at_64 .*/mark_ns_at_64 5000/' "$TMP/v7cost" >"$TMP/v7dear"
+"$GCSIM" --cost="$TMP/v7dear" "$TRACE" | grep '^GC CPU' >"$TMP/v7d"
+cmp -s "$TMP/v7" "$TMP/v7d" && { echo "FAIL: a dearer knot did not change GC CPU"; fails=$((fails + 1)); }
 printf 'version 2x\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
 run 1 "version '2x'" "$TRACE"
 printf '# nothing\n' >"$XDG_CONFIG_HOME/heron/gcsim-calibration"
@@ -231,16 +250,19 @@ run 0 "gc GOGC=100" --cost=default --replay=gc --cycles="$TMP/cycles.csv" "$TRAC
 real_cycles=$(awk '/^GC cycles/ { print $4 }' "$TMP/out")
 # The model's column is the default cost of what each mark began with (costmodel.h; no
 # cache term, no cost per page): 0.32 ns a byte in objects' first KiB, 0.108 past it,
-# 65 ns an object.
+# 65 ns an object, which is 65 + 0.32 * SIZE at each knot (the at_SIZE columns, which
+# count every object once between them, to a tenth of an object).
 # The goal is twice what the last cycle marked (GOGC=100; the stack and globals add
 # kilobytes) and at least 4 MiB; a cycle marks at least what the program held when it
 # began (and may pass its goal: under TSan marking is slow and allocates black).
-awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,model_mark_ns,goal,live") exit 1; next }
+awk -F, -v want="$real_cycles" 'NR == 1 { if ($0 != "run,start_unix,cycle,pause_ns,mark_cpu_ns,scanned,streamed,objects,heap,pages,model_mark_ns,goal,live,at_16,at_32,at_48,at_64,at_128,at_256,at_512,at_1024") exit 1
+                  for (i = 14; i <= 21; i++) { size[i] = substr($i, 4) }; next }
+     { m = 0.108 * $7; k = 0; tol = 1; for (i = 14; i <= 21; i++) { c = 65 + 0.32 * size[i]; m += c * $i; k += $i; tol += 0.05 * c }
+       if ($11 < m - tol || $11 > m + tol || k < $8 - 0.5 || k > $8 + 0.5) bad = 1 }
      { n++; if ($3 != n || $5 <= 0 || $8 <= 0 || $10 <= 0 || $10 > $8 || $6 < 16 * $8 || $9 < $6 || $1 !~ /GOGC=100"$/) bad = 1
        if ($13 < $6 || $12 < 4 * 1048576) bad = 1
        if (n > 1 && 2 * prev_live > 4 * 1048576 && ($12 < 2 * prev_live || $12 > 2 * prev_live + 262144)) bad = 1
-       prev_live = $13
-       m = 0.32 * ($6 - $7) + 0.108 * $7 + 65 * $8; if ($11 < m - 1 || $11 > m + 1) bad = 1 }
+       prev_live = $13 }
      END { exit !(!bad && n >= want - 1 && n <= want && n > 0) }' "$TMP/cycles.csv" ||
     { echo "FAIL: --cycles: not the replay's $real_cycles cycles:"; cat "$TMP/cycles.csv"; fails=$((fails + 1)); }
 run 2 "--cycles needs --replay=gc" --cycles="$TMP/c.csv" "$TRACE"

@@ -29,9 +29,9 @@ struct fifo {
 static double late_peak;
 static int64_t late_after_ns;
 
-/* Marking cost in the runs: the default's per-object cost folded into a per-byte one,
- * times this factor (tests raise it to make marking costly with few events, so they
- * stay fast under the sanitizers). */
+/* Marking cost in the runs: the default's cost of an object, times this factor (tests
+ * raise it to make marking costly with few events, so they stay fast under the
+ * sanitizers). */
 static double mark_scale = 1;
 
 static hn_summary run(const struct fifo *f, int32_t gogc, int64_t limit, int32_t procs)
@@ -42,9 +42,8 @@ static hn_summary run(const struct fifo *f, int32_t gogc, int64_t limit, int32_t
     cfg.memory_limit = limit;
     cfg.procs = procs;
     hn_cost_defaults(&cfg.cost);
-    cfg.cost.mark_ns_per_byte = (cfg.cost.mark_ns_per_byte +
-                                 cfg.cost.mark_ns_per_object / (double)f->size) * mark_scale;
-    cfg.cost.mark_ns_per_object = 0;
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        cfg.cost.mark_ns_at[k] *= mark_scale;
     hn_sim sim;
     assert_int_equal(hn_sim_init(&sim, &cfg), 0);
     hn_trace_event ev = {0};
@@ -353,17 +352,53 @@ static void test_cost_cache_share(void **state)
     (void)state;
     hn_cost c;
     memset(&c, 0, sizeof c);
-    c.mark_ns_per_object = 10;
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        c.mark_ns_at[k] = 10;
     c.mark_ns_per_object_uncached = 100;
     c.cache_bytes = 1 << 20;
-    double heap = 64 << 20;
-    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 64), 10 * 1000, 1e-6);
-    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 1024), (10 + 100 * 0.875) * 1000,
-                       1e-6);
+    hn_cost_scan s = {.heap = 64 << 20, .pages = 64};
+    hn_cost_scan_add(&s, 64, 1000);
+    assert_float_equal(hn_cost_mark_ns(&c, &s), 10 * 1000, 1e-6);
+    s.pages = 1024;
+    assert_float_equal(hn_cost_mark_ns(&c, &s), (10 + 100 * 0.875) * 1000, 1e-6);
     c.cache_of_heap = 1;
-    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, heap, 64), (10 + 100 * (1 - 1.0 / 64)) * 1000,
-                       1e-6);
-    assert_float_equal(hn_cost_mark_ns(&c, 0, 0, 1000, 512 << 10, 1024), 10 * 1000, 1e-6);
+    s.pages = 64;
+    assert_float_equal(hn_cost_mark_ns(&c, &s), (10 + 100 * (1 - 1.0 / 64)) * 1000, 1e-6);
+    s.heap = 512 << 10;
+    s.pages = 1024;
+    assert_float_equal(hn_cost_mark_ns(&c, &s), 10 * 1000, 1e-6);
+}
+
+/* An object's cost by its size (costmodel.h): the knots' own at their sizes, on the line
+ * between two knots, the first knot's under it, and over the last knot the last knot's
+ * plus the streamed bytes'; the scan's sums count every object whole. */
+static void test_cost_by_size(void **state)
+{
+    (void)state;
+    hn_cost c;
+    memset(&c, 0, sizeof c);
+    for (int k = 0; k < HN_COST_KNOTS; k++)
+        c.mark_ns_at[k] = 100 * (k + 1) + (k == 2 ? 1000 : 0); /* 48 bytes: dear */
+    c.mark_ns_per_streamed_byte = 0.5;
+    struct {
+        double size, ns;
+    } want[] = {
+        {8, 100},    {16, 100},  {32, 200}, {40, (200 + 1300) / 2.0}, {48, 1300},
+        {56, (1300 + 400) / 2.0}, {96, 450}, {1024, 800}, {3072, 800 + 0.5 * 2048},
+    };
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        hn_cost_scan s = {0};
+        hn_cost_scan_add(&s, want[i].size, 3);
+        assert_float_equal(hn_cost_mark_ns(&c, &s), 3 * want[i].ns, 1e-6);
+        assert_float_equal(s.objects, 3, 0);
+        assert_float_equal(s.bytes, 3 * want[i].size, 0);
+    }
+    /* Two large objects of 40 KiB together: each the last knot's cost and its bytes past
+     * the first KiB streamed. */
+    hn_cost_scan s = {0};
+    hn_cost_scan_add_large(&s, 80 << 10, 2);
+    assert_float_equal(s.streamed, (80 << 10) - 2048, 0);
+    assert_float_equal(hn_cost_mark_ns(&c, &s), 2 * 800 + 0.5 * ((80 << 10) - 2048), 1e-6);
 }
 
 static void test_bg_worker_slices(void **state)
@@ -409,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_model_heap_spans),
         cmocka_unit_test(test_placement_pages),
         cmocka_unit_test(test_cost_cache_share),
+        cmocka_unit_test(test_cost_by_size),
         cmocka_unit_test(test_bg_worker_slices),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
