@@ -356,7 +356,7 @@ int hn_cmd_calibrate(int argc, char **argv)
                    "                       [--cycles=FILE]\n"
                    "Measures the cost model (pause, mark and sweep costs) on this machine\n"
                    "with heron's collector and saves it to FILE (default:\n"
-                   "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about a minute:\n"
+                   "$XDG_CONFIG_HOME/heron/gcsim-calibration). Takes about two minutes:\n"
                    "the replays run on the generated traces' time line (1 s each).\n"
                    "  --rate=RATE   allocation rate of the generated heaps (default "
                    "128MiB/s)\n"

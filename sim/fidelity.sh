@@ -20,8 +20,8 @@
 # the RUNS replays: on a loaded machine GC CPU moves by 2x between replays of the same
 # setting, and sqlite's peak heap by a third; the sims' column, the range of the rounds'
 # simulations, is what the rounds' calibrations alone move the model by. Takes about
-# seven minutes with RUNS=5: each round calibrates (45 s) and replays at the traces' own
-# speed (30 s).
+# thirteen minutes with RUNS=5: each round calibrates (two minutes) and replays at the
+# traces' own speed (30 s).
 set -eu
 BUILD=${1:-build}
 GCSIM=$BUILD/sim/gcsim

@@ -11,7 +11,7 @@
 # and prints for each, per GOGC, the marking CPU over what the model charges (cycles
 # that scan over 2 MiB: the first ones mark a heap still in the cache), the
 # rounds' median, range and median ratio to `default` of the same round, since this
-# VM's speed drifts from minute to minute. Takes about three minutes.
+# VM's speed drifts from minute to minute. Takes about four minutes.
 # Example: sim/tools/mark_mix.sh build sim/traces/python-json.trace 8 7MiB 35MiB/s 1.2s
 set -eu
 [ $# -eq 6 ] || { echo "usage: $0 BUILD TRACE TIME_SCALE LIVE RATE DURATION" >&2; exit 2; }
