@@ -124,7 +124,8 @@ static int knot_named(const char *name)
     if (strncmp(name, prefix, sizeof prefix - 1) != 0)
         return -1;
     const char *digits = name + sizeof prefix - 1;
-    if (!*digits || strspn(digits, "0123456789") != strlen(digits) || strlen(digits) > 6)
+    if (*digits < '1' || *digits > '9' || strspn(digits, "0123456789") != strlen(digits) ||
+        strlen(digits) > 6)
         return -1;
     double size = strtod(digits, NULL);
     for (int k = 0; k < HN_COST_KNOTS; k++)

@@ -197,17 +197,11 @@ static uint64_t gc_rounded(uint64_t size)
     return (size + HN_PAGE_SIZE - 1) / HN_PAGE_SIZE * HN_PAGE_SIZE;
 }
 
-/* The class heron's collector holds an object of `rounded` bytes in (gc_rounded); 0
- * for a large one. */
-static unsigned gc_class(uint64_t rounded)
-{
-    return rounded <= HN_MAX_SMALL ? hn_size_class((size_t)rounded) : 0;
-}
-
-/* One object of `rounded` bytes more (delta 1) or less (-1) in the counts by class. */
+/* One object of `rounded` bytes (gc_rounded) more (delta 1) or less (-1) in the counts
+ * by class (0: large). */
 static void tree_count(struct tree *t, uint64_t rounded, int delta)
 {
-    unsigned c = gc_class(rounded);
+    unsigned c = hn_size_class((size_t)rounded);
     t->in_class[c] += (uint64_t)(int64_t)delta;
     if (!c)
         t->large_bytes += (uint64_t)(int64_t)delta * rounded;
@@ -458,17 +452,26 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
         int64_t due = w_first + (int64_t)((double)((int64_t)ev.time_ns - t_first) * scale) +
                       (int64_t)(st.pause_total_ns - st0.pause_total_ns) +
                       (int64_t)(st.gc_cpu_assist_ns - st0.gc_cpu_assist_ns);
-        if (due - now > REPLAY_SLEEP_MIN_NS) {
-            /* Far ahead: sleep, leaving the processor to the collector's worker (and
-             * to the machine's other work); spin the last stretch, which a sleep
-             * would overshoot. */
-            int64_t ns = due - now - REPLAY_SPIN_NS;
-            struct timespec ts = {ns / 1000000000, ns % 1000000000};
-            nanosleep(&ts, NULL);
-            now = mono_ns();
+        if (now < due) {
+            /* Waiting for the time stamp is a blocking region: the program was busy
+             * here and would have stopped for a pause at its next allocation, within
+             * the microsecond between two; the replay, asleep or spinning, would have
+             * been signalled after the collector's safepoint wait (gc/threads.c), and
+             * its pauses had come out two to three times the simulation's. */
+            heron_gc_blocking_begin();
+            if (due - now > REPLAY_SLEEP_MIN_NS) {
+                /* Far ahead: sleep, leaving the processor to the collector's worker
+                 * (and to the machine's other work); spin the last stretch, which a
+                 * sleep would overshoot. */
+                int64_t ns = due - now - REPLAY_SPIN_NS;
+                struct timespec ts = {ns / 1000000000, ns % 1000000000};
+                nanosleep(&ts, NULL);
+                now = mono_ns();
+            }
+            while (now < due)
+                now = mono_ns();
+            heron_gc_blocking_end();
         }
-        while (now < due)
-            now = mono_ns();
         if ((double)(now - due) > u->behind_ns)
             u->behind_ns = (double)(now - due);
         if (ev.kind == HN_EV_FREE || ev.kind == HN_EV_REALLOC) {
