@@ -34,10 +34,7 @@ PROCS=$(getconf _NPROCESSORS_ONLN)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-"$GCSIM" gen steady -o "$TMP/steady-small.trace" --live=4MiB --rate=32MiB/s --duration=4s \
-    --sizes=lognormal:64:1 --seed=5 >/dev/null
-"$GCSIM" gen steady -o "$TMP/steady-large.trace" --live=32MiB --rate=128MiB/s --duration=3s \
-    --sizes=lognormal:512:1.5 --seed=6 >/dev/null
+"$(dirname "$0")/fidelity_traces.sh" "$GCSIM" "$TMP" # the traces and their time scales
 
 # Rounds: each calibrates the cost model (COST=calibrate), then replays every trace once
 # at the three settings with it. The model is measured on this machine as a user would
@@ -45,16 +42,7 @@ trap 'rm -rf "$TMP"' EXIT
 # shared VM the same marking can take a third more or less CPU from one minute to the
 # next, and one calibration minutes before every replay carried its minute into every
 # row. Each row's GC CPU error is the median of the rounds' errors.
-set -- python-json sim/traces/python-json.trace 8 \
-       sqlite sim/traces/sqlite.trace 2 \
-       steady-small "$TMP/steady-small.trace" 1 \
-       steady-large "$TMP/steady-large.trace" 1
-names=""
-while [ $# -ge 3 ]; do
-    names="$names $1"
-    echo "$1 $2 $3" >>"$TMP/traces"
-    shift 3
-done
+names=$(cut -d' ' -f1 "$TMP/traces" | paste -sd' ' -)
 for r in $(seq "$RUNS"); do
     cost=$COST
     if [ "$COST" = calibrate ]; then

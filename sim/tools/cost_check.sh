@@ -24,17 +24,7 @@ PROCS=$(getconf _NPROCESSORS_ONLN)
 TMP=$(mktemp -d)
 trap 'rm -rf "$TMP"' EXIT
 
-# The traces as sim/fidelity.sh makes and scales them.
-"$GCSIM" gen steady -o "$TMP/steady-small.trace" --live=4MiB --rate=32MiB/s --duration=4s \
-    --sizes=lognormal:64:1 --seed=5 >/dev/null
-"$GCSIM" gen steady -o "$TMP/steady-large.trace" --live=32MiB --rate=128MiB/s --duration=3s \
-    --sizes=lognormal:512:1.5 --seed=6 >/dev/null
-cat >"$TMP/traces" <<EOF
-python-json sim/traces/python-json.trace 8
-sqlite sim/traces/sqlite.trace 2
-steady-small $TMP/steady-small.trace 1
-steady-large $TMP/steady-large.trace 1
-EOF
+"$(dirname "$0")/../fidelity_traces.sh" "$GCSIM" "$TMP" # the traces fidelity.sh judges
 for r in $(seq "$ROUNDS"); do
     if [ -n "$OTHER" ] && [ $((r % 2)) -eq 0 ]; then
         "$OTHER" calibrate --output="$TMP/other.$r" >/dev/null 2>&1
