@@ -34,6 +34,7 @@
 #include "gc/threads.h"
 
 hn_heap_t hn_heap = {.lock = PTHREAD_MUTEX_INITIALIZER, .sweepgen = 4,
+                     .sweep_next = HN_SCAN_KINDS,
                      .trigger = HN_HEAP_MIN_TRIGGER};
 
 static inline unsigned swept_idx(void) { return (hn_heap.sweepgen >> 1) & 1; }
@@ -274,8 +275,12 @@ int hn_heap_sweep_one_locked(void) {
     if (s != NULL) file_swept_locked(s);
     return 1;
   }
-  for (unsigned g = HN_SCAN_KINDS; g < HN_GCLASSES; g++) {
-    hn_gcclass_t *c = &hn_heap.cls[g];
+  /* A class's unswept lists only shrink between two flips (new spans and swept ones go
+   * on the swept lists), so the walk resumes where the last one found its span: from
+   * the first class every time, sweeping a heap of large classes walked the empty lists
+   * of all the small ones for each span. */
+  for (; hn_heap.sweep_next < HN_GCLASSES; hn_heap.sweep_next++) {
+    hn_gcclass_t *c = &hn_heap.cls[hn_heap.sweep_next];
     s = pop(&c->partial[un]);
     if (s == NULL) s = pop(&c->full[un]);
     if (s == NULL) continue;
@@ -309,6 +314,7 @@ void hn_heap_flip_locked(void) {
   /* Every span is on a list now (hn_heap_release_current_locked ran), all swept. */
   __atomic_store_n(&hn_heap.unswept, hn_heap.spans, __ATOMIC_RELAXED);
   __atomic_store_n(&hn_heap.sweepgen, hn_heap.sweepgen + 2, __ATOMIC_RELAXED);
+  hn_heap.sweep_next = HN_SCAN_KINDS;
 }
 
 /* Take up to `want` free slots of s from the bitmap word holding slot idx (the first

@@ -35,6 +35,7 @@ typedef struct hn_heap {
   int phase;                /* enum hn_phase; MARK means allocate black */
   hn_gcclass_t cls[HN_GCLASSES];
   hn_gcspan_t *large[2];    /* large spans, swept set and unswept set as above */
+  unsigned sweep_next;      /* no class below it has an unswept span (heap lock) */
   /* counters (heap lock to write, relaxed atomics to read) */
   uint64_t in_use;          /* bytes of objects allocated and not yet swept free */
   uint64_t span_bytes;      /* bytes of spans held */
