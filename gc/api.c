@@ -135,7 +135,8 @@ void heron_gc_stats_get(heron_gc_stats_t *out) {
   out->spans = LD(hn_heap.spans);
   uint64_t trig = LD(hn_heap.trigger);
   out->next_gc = trig == UINT64_MAX ? UINT64_MAX : out->heap_in_use - LD(hn_heap.since_gc) + trig;
-  out->cycles = LD(hn_gc_counters.cycles);
+  /* Acquire: the statistics below include the CPU of every cycle counted here. */
+  out->cycles = __atomic_load_n(&hn_gc_counters.cycles, __ATOMIC_ACQUIRE);
   out->forced_cycles = LD(hn_gc_counters.forced_cycles);
   out->mark_resumes = LD(hn_gc_counters.mark_resumes);
   out->pause_total_ns = LD(hn_gc_counters.pause_total_ns);

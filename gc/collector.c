@@ -304,12 +304,18 @@ static void run_cycle(int forced) {
   pthread_mutex_unlock(&hn_heap.lock);
   count_pause((uint64_t)c.stw2_ns);
   hn_gc_counters_t *k = &hn_gc_counters;
-  __atomic_store_n(&k->cycles, k->cycles + 1, __ATOMIC_RELAXED);
+  hn_workq_trim();
+  c.num = k->cycles + 1;
+  hn_pace_cycle_end(&c);
+  /* The cycle is counted after its CPU is published (hn_pace_cycle_end): a reader of the
+   * statistics that sees it counted sees its marking too. Counted first, a replay that
+   * sampled each cycle as the count changed (sim/replay_gc.c) found some with next to
+   * none of their background marking, which went to the next cycle's, or nowhere for
+   * a run's last. */
   __atomic_store_n(&k->mark_resumes, k->mark_resumes + (uint64_t)c.mark_resumes, __ATOMIC_RELAXED);
   if (forced) __atomic_store_n(&k->forced_cycles, k->forced_cycles + 1, __ATOMIC_RELAXED);
-  hn_workq_trim();
+  __atomic_store_n(&k->cycles, c.num, __ATOMIC_RELEASE);
   pthread_mutex_unlock(&cycle_lock);
-  hn_pace_cycle_end(&c);
   pthread_mutex_lock(&req_lock);
   finished++;
   pthread_cond_broadcast(&progress_cond);

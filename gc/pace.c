@@ -194,7 +194,7 @@ void hn_pace_note_assist(int64_t ns) {
 static void trace_line(const hn_pace_cycle_t *c, uint64_t goal) {
   hn_gctrace_cycle t;
   memset(&t, 0, sizeof t);
-  t.num = __atomic_load_n(&hn_gc_counters.cycles, __ATOMIC_RELAXED);
+  t.num = c->num;
   t.since_start_ns = c->start_ns - start_ns;
   int64_t wall = hn_pace_now_ns() - start_ns;
   uint64_t gc_cpu = __atomic_load_n(&st_assist_ns, __ATOMIC_RELAXED) +

@@ -29,6 +29,7 @@ int hn_pace_init(int cfg_gogc, int64_t cfg_limit, bool no_scavenger);
 
 /* What one cycle measured; filled by the collector, given to hn_pace_cycle_end. */
 typedef struct hn_pace_cycle {
+  uint64_t num;            /* this cycle's number, from 1 */
   int64_t start_ns;        /* sweep termination began */
   int64_t stw1_ns, mark_ns, stw2_ns; /* wall times */
   /* Each pause's parts (wall): signals sent until every thread stopped, the work with
