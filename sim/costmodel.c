@@ -33,6 +33,8 @@
  */
 #include "sim/costmodel.h"
 
+#include "alloc/sizeclass.h"
+
 #include <errno.h>
 #include <math.h>
 #include <stdbool.h>
@@ -69,6 +71,14 @@ void hn_cost_scan_add(hn_cost_scan *s, double size, double count)
             return;
         }
     s->at[HN_COST_KNOTS - 1] += count; /* and its streamed bytes */
+}
+
+void hn_cost_scan_add_classes(hn_cost_scan *s, const uint64_t *in_class, uint64_t large_bytes)
+{
+    for (unsigned c = 1; c < HN_NCLASSES; c++)
+        if (in_class[c])
+            hn_cost_scan_add(s, hn_class_size[c], (double)in_class[c]);
+    hn_cost_scan_add_large(s, (double)large_bytes, (double)in_class[0]);
 }
 
 void hn_cost_scan_add_large(hn_cost_scan *s, double bytes, double count)

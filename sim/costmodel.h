@@ -51,6 +51,7 @@
 #define HN_SIM_COSTMODEL_H
 
 #include <stddef.h>
+#include <stdint.h>
 
 /* The object sizes at which the model has a cost per object (the knots); an object
  * between two is priced on the line between their costs. Where the cost was seen to
@@ -123,6 +124,9 @@ typedef struct hn_cost_scan {
 void hn_cost_scan_add(hn_cost_scan *s, double size, double count);
 /* The same for count objects each over the last knot, of bytes together. */
 void hn_cost_scan_add_large(hn_cost_scan *s, double bytes, double count);
+/* Adds the objects held by size class: in_class[c] objects of class c's size (alloc/'s
+ * size classes), and in_class[0] large ones of large_bytes together. */
+void hn_cost_scan_add_classes(hn_cost_scan *s, const uint64_t *in_class, uint64_t large_bytes);
 
 /* A mark's CPU for what it scans (heap only for a cost file before version 6). The
  * simulation charges it and calibrate fits it. */

@@ -211,10 +211,7 @@ static void tree_count(struct tree *t, uint64_t rounded, int delta)
 static hn_cost_scan tree_scan(const struct tree *t)
 {
     hn_cost_scan scan = {.pages = (double)t->live_pages};
-    for (unsigned c = 1; c < HN_NCLASSES; c++)
-        if (t->in_class[c])
-            hn_cost_scan_add(&scan, hn_class_size[c], (double)t->in_class[c]);
-    hn_cost_scan_add_large(&scan, (double)t->large_bytes, (double)t->in_class[0]);
+    hn_cost_scan_add_classes(&scan, t->in_class, t->large_bytes);
     return scan;
 }
 
@@ -430,7 +427,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
     st = st0;
     uint64_t cycles = st.cycles, sampled_cycle = st.cycles;
     /* held when the mark began */
-    hn_cost_scan scan = {0}; /* the heap then too, garbage included */
+    hn_cost_scan scan = {0}; /* and the heap then, garbage included */
     double scan_goal = 0; /* the collector's heap goal then */
     /* The collector's counters when the last cycle ended, for its per-cycle sample. */
     heron_gc_stats_t at_cycle = st0;

@@ -15,8 +15,8 @@
  *      workers scan at the pacer's worker plan (25 % of the processors) for what the
  *      cost model charges the objects held, by their sizes (mark_ns_per_streamed_byte
  *      past an object's first KiB), and mark_ns_per_page per page holding one
- *      (sim/placement.h: where the allocator put them), an effective cost
- *      per byte of this mark's work; an allocating thread that runs
+ *      (sim/placement.h: where the allocator put them), an effective cost per byte
+ *      of this mark's work; an allocating thread that runs
  *      out of credit asks the pacer's assist plan what it owes and scans it itself,
  *      which stretches the program's time line. Objects freed during the mark were
  *      reachable when it began (the snapshot barrier) and objects allocated during it
@@ -222,10 +222,7 @@ static void start_cycle(hn_sim *s)
     if (s->live_bytes > 0) {
         hn_cost_scan scan = {.heap = (double)s->heap_bytes,
                              .pages = (double)s->place.live_pages};
-        for (unsigned c = 1; c < HN_NCLASSES; c++)
-            if (s->live_in_class[c])
-                hn_cost_scan_add(&scan, hn_class_size[c], (double)s->live_in_class[c]);
-        hn_cost_scan_add_large(&scan, (double)s->live_large_bytes, (double)s->live_in_class[0]);
+        hn_cost_scan_add_classes(&scan, s->live_in_class, s->live_large_bytes);
         s->mark_ns_per_byte = hn_cost_mark_ns(&s->cfg.cost, &scan) / (double)s->live_bytes;
     }
     s->scan_done = 0;
