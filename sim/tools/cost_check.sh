@@ -42,11 +42,11 @@ python3 - "$TMP" "$ROUNDS" <<'PY'
 import csv, os, statistics, sys
 tmp, rounds = sys.argv[1], int(sys.argv[2])
 
-def load(path):
+def load(path, knots):
     c = dict(l.split() for l in open(path) if l.strip() and not l.startswith("#"))
     c = {k: float(v) for k, v in c.items()}
     if c["version"] < 7:  # one line through the knots (costmodel.c)
-        for k in (16, 32, 48, 64, 128, 256, 512, 1024):
+        for k in knots:
             c[f"mark_ns_at_{k}"] = c["mark_ns_per_object"] + c["mark_ns_per_byte"] * k
     return c
 
@@ -68,9 +68,10 @@ for name in names:
         for side in sides:
             v = []
             for r in range(1, rounds + 1):
-                c = load(f"{tmp}/{side}.{r}")
                 rows = [x for x in csv.DictReader(open(f"{tmp}/{name}.{r}.csv"))
                         if x["run"].endswith("=" + gogc)]
+                # the knots' sizes: the cycles CSV's at_SIZE columns
+                c = load(f"{tmp}/{side}.{r}", [int(k[3:]) for k in rows[0] if k.startswith("at_")])
                 v.append(sum(float(x["mark_cpu_ns"]) for x in rows) /
                          sum(charge(c, x) for x in rows))
             line += f"   {side}: {' '.join(f'{x:.2f}' for x in v)} ({statistics.median(v):.2f})"
