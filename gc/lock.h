@@ -8,7 +8,10 @@
  * the lock is taken by trylock and a short sleep (an intercepted call, so the deferred
  * signal is delivered) between attempts. gcc-12's TSan runtime also leaves a thread's
  * signal mask full after it delivered a deferred signal in some paths, so the loop
- * unblocks the collector's two signals each time round.
+ * unblocks the collector's two signals each time round. The loop is also a safepoint:
+ * a thread in it once never ran its handler for a stop's signal (neither pending in the
+ * kernel nor run, its stop never acknowledged), and the collector, holding the lock,
+ * waited for it for ever.
  */
 #ifndef HN_GC_LOCK_H
 #define HN_GC_LOCK_H
@@ -17,6 +20,7 @@
 #include <signal.h>
 #include <time.h>
 
+#include "gc/threads.h"
 #include "heron/gc.h"
 
 #if defined(__SANITIZE_THREAD__)
@@ -43,8 +47,10 @@ static inline void hn_gc_stoppable_sleep(long ns) {
 
 static inline void hn_gc_lock(pthread_mutex_t *m) {
 #ifdef HN_GC_TSAN
-  while (pthread_mutex_trylock(m) != 0)
+  while (pthread_mutex_trylock(m) != 0) {
+    hn_threads_poll(hn_threads_self());
     hn_gc_stoppable_sleep(20000); /* 20 us: the wait is for a collector's pause */
+  }
 #else
   pthread_mutex_lock(m);
 #endif
