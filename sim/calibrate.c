@@ -24,7 +24,8 @@
  *    objects are allocated black), and the wall time of the cycle's pauses (two, one
  *    more per mark resume); per run, the sweeper's CPU (replay_gc.c: the sweeper
  *    thread's, not the scavenger's) and the spans in use summed over the cycles.
- * 3. Fits, over every cycle of the faster run (less marking CPU) of each pair:
+ * 3. Fits, over every cycle of both replays of each run (the model answers for a
+ *    typical run; the faster replay of each pair had priced marking a tenth low):
  *      mark CPU = sum over the knots k of mark_ns_at[k] * objects at k
  *               + mark_ns_per_streamed_byte * streamed bytes
  *               + mark_ns_per_object_uncached * miss * objects
@@ -41,8 +42,7 @@
  *    longest PAUSE_TRIM (stopping and restarting the world, the roots, the barrier
  *    buffers: a fixed cost here; a mean, since GC CPU is their sum, but not of the
  *    pauses a neighbour's process preempted, which on a loaded machine made the mean
- *    5x the median); and over the runs (the lesser of each pair: interference only
- *    adds):
+ *    5x the median); and over the runs (the mean of each pair):
  *      sweeper CPU = sweep_ns_per_span * spans
  *    (spans, not their pages, which the model counts: docs/gcsim.md "The cost model"
  *    has the fits both ways).
@@ -430,10 +430,10 @@ int hn_cmd_calibrate(int argc, char **argv)
     for (size_t h = 0; h < NHEAPS; h++)
         if (traces[h][0])
             unlink(traces[h]); /* generated, or begun */
-    /* Per run (the faster of its pair for marking, the lesser for sweeping). */
+    /* Per run, the mean of its replays. */
     double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
     double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
-    /* Per cycle of the kept runs: what its mark scanned; its mark CPU; its pauses; and
+    /* Per cycle of every replay: what its mark scanned; its mark CPU; its pauses; and
      * each run's cycles among them. */
     static hn_cost_scan scans[MAXS];
     static double sy[MAXS], sp[MAXS];
@@ -442,36 +442,30 @@ int hn_cmd_calibrate(int argc, char **argv)
     size_t ns = 0;
     size_t n = 0;
     for (; n < NRUNS && rc == 0; n++) {
-        mark[n] = sweep[n] = INFINITY;
-        size_t first = ns; /* this run's cycles start here */
+        cycles[n] = scanned[n] = objects[n] = pages[n] = mark[n] = pause_sum[n] = 0;
+        spans[n] = sweep[n] = 0;
+        run_first[n] = ns;
+        /* Both replays' cycles, not the faster one's: the model answers for a typical
+         * run, and the lesser of two replays that differ by a fifth (the median pair)
+         * priced marking a tenth under their mean. A preempted cycle is still left out
+         * by the fit's residual cut. */
         for (int rep = 0; rep < REPEATS; rep++) {
             const hn_replay_gc_result *res = &results[n][rep];
-            if (res->sum.sweep_cpu_ns < sweep[n]) {
-                sweep[n] = res->sum.sweep_cpu_ns;
-                spans[n] = res->spans_sum;
-            }
-            double m = res->sum.background_cpu_ns + res->sum.assist_cpu_ns;
-            if (m >= mark[n])
-                continue;
-            /* The faster run's cycles replace the slower one's: interference only ever
-             * adds CPU time. */
-            mark[n] = 0;
-            cycles[n] = scanned[n] = objects[n] = pages[n] = pause_sum[n] = 0;
-            ns = first;
+            sweep[n] += res->sum.sweep_cpu_ns / REPEATS;
+            spans[n] += res->spans_sum / REPEATS;
             for (uint32_t k = 0; k < res->nsamples && ns < MAXS; k++, ns++) {
                 const hn_replay_cycle_sample *cy = &res->samples[k];
                 scans[ns] = cy->scan;
                 sy[ns] = cy->mark_cpu_ns;
                 sp[ns] = cy->pause_ns;
-                cycles[n]++;
-                scanned[n] += cy->scan.bytes;
-                objects[n] += cy->scan.objects;
-                pages[n] += cy->scan.pages;
-                mark[n] += cy->mark_cpu_ns;
-                pause_sum[n] += cy->pause_ns;
+                cycles[n] += 1.0 / REPEATS;
+                scanned[n] += cy->scan.bytes / REPEATS;
+                objects[n] += cy->scan.objects / REPEATS;
+                pages[n] += cy->scan.pages / REPEATS;
+                mark[n] += cy->mark_cpu_ns / REPEATS;
+                pause_sum[n] += cy->pause_ns / REPEATS;
             }
         }
-        run_first[n] = first;
         run_end[n] = ns;
     }
     rmdir(dir);
@@ -565,6 +559,7 @@ int hn_cmd_calibrate(int argc, char **argv)
         for (size_t k = run_first[i]; k < run_end[i]; k++)
             fm += hn_cost_mark_ns(&cost, &scans[k]);
         double fs = cost.sweep_ns_per_span * spans[i];
+        fm /= REPEATS; /* the mean replay's, as the measured columns */
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
                heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
                scanned[i] / 1048576, objects[i] / 1e6, mark[i] / 1e6, fm / 1e6,
