@@ -2,7 +2,8 @@
 # test_sim_calibrate.sh GCSIM: `gcsim calibrate` end to end on small heaps: it writes a
 # version 7 calibration file that every later run loads, with fourteen non-negative costs,
 # mark and pause costs that are not zero (the collector did mark and pause), and a mark
-# fit close to what each run measured; --cycles writes every replay's cycles. The file goes to a temporary XDG_CONFIG_HOME.
+# fit close to what each run measured, over both replays of each run; --cycles writes
+# every replay's cycles. The file goes to a temporary XDG_CONFIG_HOME.
 set -u
 GCSIM=$1
 TMP=$(mktemp -d)
@@ -29,9 +30,24 @@ awk '$3 ~ /^(50|200)$/ && NF == 13 { if ($5 <= 0 || $8 <= 0 || $13 <= 0 || $7 / 
 # again), so a run's repeats are a pass apart in time; the first pass mixes the heaps'
 # kinds (every ten runs in a row hold all four: the three lognormal mixes and the fixed
 # sizes) and the second goes backwards; and what the fit says each cost.
-python3 - "$TMP/cycles.csv" <<'PY' || { echo "FAIL: --cycles:"; head "$TMP/cycles.csv"; exit 1; }
-import csv, sys
+# Each run's line in the table is the mean of its two replays, both fitted: its "mark
+# ms" and "fit ms" are the means of the replays' measured and fitted marking.
+python3 - "$TMP/cycles.csv" "$TMP/out" <<'PY' || { echo "FAIL: --cycles:"; head "$TMP/cycles.csv"; exit 1; }
+import collections, csv, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
+sums = collections.defaultdict(lambda: [0.0, 0.0])
+for r in rows:
+    s = sums[r["run"].rsplit(" run ", 1)[0]]
+    s[0] += float(r["mark_cpu_ns"]) / 2e6
+    s[1] += float(r["model_mark_ns"]) / 2e6
+table = 0
+for line in open(sys.argv[2]):
+    f = line.split()
+    if len(f) == 13 and f[2] in ("50", "200"):
+        mark, fit = sums["live %s sizes %s GOGC=%s" % (f[0], f[1], f[2])]
+        assert abs(float(f[6]) - mark) <= 0.006 and abs(float(f[7]) - fit) <= 0.006, (line, mark, fit)
+        table += 1
+assert table == 34, table
 starts = {}
 model = mark = 0
 for r in rows:
