@@ -128,6 +128,11 @@ size_t heron_gc_run_finalizers(void) {
 
 void heron_gc_stats_get(heron_gc_stats_t *out) {
   memset(out, 0, sizeof *out);
+  /* First, with acquire: every statistic read after it is at least as new as the cycles
+   * counted here (collector.c publishes the count after the cycle's marked heap and
+   * CPU). Read after the marked heap, the count could be a cycle ahead of it: a replay
+   * under TSan sampled a cycle with the one before's heap_live. */
+  out->cycles = __atomic_load_n(&hn_gc_counters.cycles, __ATOMIC_ACQUIRE);
 #define LD(x) __atomic_load_n(&(x), __ATOMIC_RELAXED)
   out->heap_in_use = LD(hn_heap.in_use);
   out->heap_live = LD(hn_gc_counters.live);
@@ -135,8 +140,6 @@ void heron_gc_stats_get(heron_gc_stats_t *out) {
   out->spans = LD(hn_heap.spans);
   uint64_t trig = LD(hn_heap.trigger);
   out->next_gc = trig == UINT64_MAX ? UINT64_MAX : out->heap_in_use - LD(hn_heap.since_gc) + trig;
-  /* Acquire: the statistics below include the CPU of every cycle counted here. */
-  out->cycles = __atomic_load_n(&hn_gc_counters.cycles, __ATOMIC_ACQUIRE);
   out->forced_cycles = LD(hn_gc_counters.forced_cycles);
   out->mark_resumes = LD(hn_gc_counters.mark_resumes);
   out->pause_total_ns = LD(hn_gc_counters.pause_total_ns);
