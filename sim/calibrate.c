@@ -25,7 +25,8 @@
  *    more per mark resume); per run, the sweeper's CPU (replay_gc.c: the sweeper
  *    thread's, not the scavenger's) and the spans in use summed over the cycles.
  * 3. Fits, over every cycle of both replays of each run (the model answers for a
- *    typical run; the faster replay of each pair had priced marking a tenth low):
+ *    typical run; the faster replay of each pair had priced marking up to a tenth
+ *    low, sim/tools/pair_spread.sh):
  *      mark CPU = sum over the knots k of mark_ns_at[k] * objects at k
  *               + mark_ns_per_streamed_byte * streamed bytes
  *               + mark_ns_per_object_uncached * miss * objects
@@ -430,9 +431,8 @@ int hn_cmd_calibrate(int argc, char **argv)
     for (size_t h = 0; h < NHEAPS; h++)
         if (traces[h][0])
             unlink(traces[h]); /* generated, or begun */
-    /* Per run, the mean of its replays. */
-    double cycles[NRUNS], scanned[NRUNS], objects[NRUNS], pages[NRUNS], mark[NRUNS];
-    double spans[NRUNS], sweep[NRUNS], pause_sum[NRUNS];
+    /* Per run, the mean of its replays' sweeping and spans. */
+    double spans[NRUNS], sweep[NRUNS];
     /* Per cycle of every replay: what its mark scanned; its mark CPU; its pauses; and
      * each run's cycles among them. */
     static hn_cost_scan scans[MAXS];
@@ -442,13 +442,12 @@ int hn_cmd_calibrate(int argc, char **argv)
     size_t ns = 0;
     size_t n = 0;
     for (; n < NRUNS && rc == 0; n++) {
-        cycles[n] = scanned[n] = objects[n] = pages[n] = mark[n] = pause_sum[n] = 0;
         spans[n] = sweep[n] = 0;
         run_first[n] = ns;
         /* Both replays' cycles, not the faster one's: the model answers for a typical
-         * run, and the lesser of two replays that differ by a fifth (the median pair)
-         * priced marking a tenth under their mean. A preempted cycle is still left out
-         * by the fit's residual cut. */
+         * run, and the lesser of two replays that differed by a median fifth in one
+         * calibration priced marking a tenth under their mean. A preempted cycle is
+         * still left out by the fit's residual cut. */
         for (int rep = 0; rep < REPEATS; rep++) {
             const hn_replay_gc_result *res = &results[n][rep];
             sweep[n] += res->sum.sweep_cpu_ns / REPEATS;
@@ -458,12 +457,6 @@ int hn_cmd_calibrate(int argc, char **argv)
                 scans[ns] = cy->scan;
                 sy[ns] = cy->mark_cpu_ns;
                 sp[ns] = cy->pause_ns;
-                cycles[n] += 1.0 / REPEATS;
-                scanned[n] += cy->scan.bytes / REPEATS;
-                objects[n] += cy->scan.objects / REPEATS;
-                pages[n] += cy->scan.pages / REPEATS;
-                mark[n] += cy->mark_cpu_ns / REPEATS;
-                pause_sum[n] += cy->pause_ns / REPEATS;
             }
         }
         run_end[n] = ns;
@@ -555,16 +548,23 @@ int hn_cmd_calibrate(int argc, char **argv)
            "GOGC", "cycles", "scanned MiB", "objects", "mark ms", "fit ms", "pause ms",
            "fit ms", "sweep ms", "fit ms", "obj/page");
     for (size_t i = 0; i < n; i++) {
-        double fm = 0;
-        for (size_t k = run_first[i]; k < run_end[i]; k++)
-            fm += hn_cost_mark_ns(&cost, &scans[k]);
+        /* The run's cycles, both replays', over REPEATS: the mean replay's. */
+        double cycles = 0, scanned = 0, objects = 0, pages = 0, mark = 0, pause = 0, fm = 0;
+        for (size_t k = run_first[i]; k < run_end[i]; k++) {
+            cycles += 1.0 / REPEATS;
+            scanned += scans[k].bytes / REPEATS;
+            objects += scans[k].objects / REPEATS;
+            pages += scans[k].pages / REPEATS;
+            mark += sy[k] / REPEATS;
+            pause += sp[k] / REPEATS;
+            fm += hn_cost_mark_ns(&cost, &scans[k]) / REPEATS;
+        }
         double fs = cost.sweep_ns_per_span * spans[i];
-        fm /= REPEATS; /* the mean replay's, as the measured columns */
         printf("%-6s %-18s %5d %7.0f %12.1f %8.2fM %9.2f %9.2f %9.2f %9.2f %9.2f %9.2f %9.1f\n",
-               heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles[i],
-               scanned[i] / 1048576, objects[i] / 1e6, mark[i] / 1e6, fm / 1e6,
-               pause_sum[i] / 1e6, cost.pause_ns * cycles[i] / 1e6, sweep[i] / 1e6, fs / 1e6,
-               pages[i] > 0 ? objects[i] / pages[i] : 0);
+               heaps[i / NGOGC].live, heaps[i / NGOGC].sizes, gogcs[i % NGOGC], cycles,
+               scanned / 1048576, objects / 1e6, mark / 1e6, fm / 1e6, pause / 1e6,
+               cost.pause_ns * cycles / 1e6, sweep[i] / 1e6, fs / 1e6,
+               pages > 0 ? objects / pages : 0);
     }
     printf("fit: pause_ns %.1f,", cost.pause_ns);
     for (int k = 0; k < HN_COST_KNOTS; k++)
