@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -253,12 +254,20 @@ static int load_cost(const struct opts *o, hn_cost *cost)
         }
         return 0;
     }
-    char path[4096];
-    if (hn_cost_path(path, sizeof path) == 0 && hn_cost_load(cost, path, err) < 0) {
-        hn_gcsim_error("%s (run `gcsim calibrate` again, or use --cost=default)", err);
+    /* On the heap: a replay runs under this frame, and the collector scans its stack
+     * as the program's (replay_gc.c, step 4). */
+    char *path = malloc(PATH_MAX);
+    if (!path) {
+        hn_gcsim_error("out of memory");
         return 1;
     }
-    return 0;
+    int rc = 0;
+    if (hn_cost_path(path, PATH_MAX) == 0 && hn_cost_load(cost, path, err) < 0) {
+        hn_gcsim_error("%s (run `gcsim calibrate` again, or use --cost=default)", err);
+        rc = 1;
+    }
+    free(path);
+    return rc;
 }
 
 struct progress {

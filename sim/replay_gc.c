@@ -32,7 +32,14 @@
  *    collector sees what a program's heap would give it: scan work in the objects,
  *    spread over a tree it can mark in any order, and almost nothing in the roots (a
  *    table of every object registered as a root made each pause scan it, and counted
- *    it as globals in the pacer's goal).
+ *    it as globals in the pacer's goal). The replay's own stack is the program's as the
+ *    collector sees it: scanned in the first pause and counted in the pacer's goal
+ *    (stack scan work S: goal = M + (M + S + G) * GOGC / 100). The trace does not record
+ *    the program's stack and the model counts none, so nothing large lives in gcsim's
+ *    frames under the replay (the results and path buffers are on the heap). With two
+ *    results on the stack (86 KB), every replay's goal at GOGC=100 was 86 KB over the
+ *    model's, and sqlite's peak heap fell in its high mode far more often than the
+ *    model's (docs/gcsim.md "Fidelity").
  * 5. Measured: cycles and pauses (the collector's counters); the heap (bytes of objects
  *    not yet swept, read after every event), the live heap each cycle marked; RSS from
  *    /proc/self/statm above what the process held before the replay (its own tables
@@ -597,15 +604,16 @@ int hn_replay_gc_measure(const char *trace, int32_t gogc, int64_t memory_limit,
     if (pid < 0)
         return 1;
     if (pid == 0) {
+        /* The result goes into the child's copy of *out, not onto its stack (replay_gc.c,
+         * step 4: the collector scans this stack as the program's). */
         char err[HN_REPORT_ERR_LEN];
-        hn_replay_gc_result res;
-        int rc = hn_replay_gc_run(trace, gogc, memory_limit, time_scale, &res, err);
+        int rc = hn_replay_gc_run(trace, gogc, memory_limit, time_scale, out, err);
         if (rc < 0) {
             hn_gcsim_error("--replay=gc: %s", err);
             _exit(1);
         }
-        ssize_t w = write(fd, &res, sizeof res);
-        _exit(w == (ssize_t)sizeof res ? 0 : 1);
+        ssize_t w = write(fd, out, sizeof *out);
+        _exit(w == (ssize_t)sizeof *out ? 0 : 1);
     }
     ssize_t got = 0;
     while (got < (ssize_t)sizeof *out) {
@@ -662,9 +670,17 @@ void hn_replay_cycles_write(FILE *f, const char *run, const hn_replay_gc_result 
 int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double time_scale,
                  hn_run *run, FILE *cycles, const hn_cost *cost)
 {
-    hn_replay_gc_result res;
-    if (hn_replay_gc_measure(trace, gogc, memory_limit, time_scale, &res) != 0)
+    /* On the heap, as the cycles' run name below: this frame is under the replay's
+     * stack, which the collector scans (step 4). */
+    hn_replay_gc_result *res = malloc(sizeof *res);
+    if (!res) {
+        hn_gcsim_error("out of memory");
         return 1;
+    }
+    if (hn_replay_gc_measure(trace, gogc, memory_limit, time_scale, res) != 0) {
+        free(res);
+        return 1;
+    }
     memset(run, 0, sizeof *run);
     if (gogc < 0)
         snprintf(run->label, sizeof run->label, "gc GOGC=off");
@@ -674,20 +690,29 @@ int hn_replay_gc(const char *trace, int32_t gogc, int64_t memory_limit, double t
              run->label + 3);
     run->gogc = gogc;
     run->memory_limit = memory_limit;
-    run->procs = res.procs;
+    run->procs = res->procs;
     run->replay = true;
-    run->sum = res.sum;
+    run->sum = res->sum;
+    int rc = 0;
     if (cycles) {
-        char name[4400];
-        snprintf(name, sizeof name, "%s %s", trace, run->label + 3);
-        hn_replay_cycles_write(cycles, name, &res, cost);
+        size_t len = strlen(trace) + sizeof run->label + 2;
+        char *name = malloc(len);
+        if (name) {
+            snprintf(name, len, "%s %s", trace, run->label + 3);
+            hn_replay_cycles_write(cycles, name, res, cost);
+            free(name);
+        } else {
+            hn_gcsim_error("out of memory");
+            rc = 1;
+        }
     }
     /* A replay that fell far behind the trace ran a slower program than the trace's:
      * its figures are still the collector's, but not for the same allocation rate. */
-    if (res.trace_ns > 0 && res.sum.behind_ns > REPLAY_BEHIND_NOTE * res.trace_ns)
+    if (res->trace_ns > 0 && res->sum.behind_ns > REPLAY_BEHIND_NOTE * res->trace_ns)
         fprintf(stderr, "gcsim: note: --replay=gc %s: the replay fell %.1f ms behind the "
                 "trace's %.1f ms (the loop is slower than the program was; "
-                "--time-scale slows both)\n", run->label + 3, res.sum.behind_ns / 1e6,
-                res.trace_ns / 1e6);
-    return 0;
+                "--time-scale slows both)\n", run->label + 3, res->sum.behind_ns / 1e6,
+                res->trace_ns / 1e6);
+    free(res);
+    return rc;
 }
