@@ -73,10 +73,12 @@ void hn_gcmem_meta_free_locked(void *p, size_t got) {
 
 size_t hn_gcmem_meta_mapped(void) { return __atomic_load_n(&meta_mapped, __ATOMIC_RELAXED); }
 
-uintptr_t hn_gcmem_pages_alloc_locked(unsigned cl, size_t npages, int noscan, void **handle) {
+uintptr_t hn_gcmem_pages_alloc_locked(unsigned cl, size_t npages, int noscan, void **handle,
+                                      int *zeroed) {
   hn_init();
   hn_span_t *s = hn_pageheap_alloc(npages, 1, cl ? HN_SPAN_SMALL : HN_SPAN_LARGE);
   if (s == NULL) return 0;
+  *zeroed = s->zeroed;
   if (cl != 0) {
     if (hn_span_init_class(s, cl, HN_KIND_GC) != 0) {
       hn_pageheap_free(s);

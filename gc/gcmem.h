@@ -27,8 +27,11 @@ size_t hn_gcmem_meta_mapped(void);
 
 /* A span of size class cl (0: a large span of npages pages), kind GC, noscan as given.
  * Returns its first byte and the allocator's handle in *handle, or 0 on failure. The
- * pages may hold old data. Heap lock (the page heap takes its own lock inside). */
-uintptr_t hn_gcmem_pages_alloc_locked(unsigned cl, size_t npages, int noscan, void **handle);
+ * pages may hold old data: *zeroed is 1 when the page heap knows they read as zero
+ * (fresh from the OS, or all released since), 0 when they may not. Heap lock (the
+ * page heap takes its own lock inside). */
+uintptr_t hn_gcmem_pages_alloc_locked(unsigned cl, size_t npages, int noscan, void **handle,
+                                      int *zeroed);
 void hn_gcmem_pages_free_locked(void *handle);
 /* Point the allocator's span record at the collector's (its gcdata). */
 void hn_gcmem_pages_set_owner(void *handle, void *gcspan);

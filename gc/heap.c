@@ -68,7 +68,9 @@ static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
   if (s == NULL) return NULL;
   if (cl) npages = hn_class_pages[cl];
   void *handle;
-  uintptr_t base = hn_gcmem_pages_alloc_locked(cl, npages, scan == HN_SCAN_NOSCAN, &handle);
+  int zeroed;
+  uintptr_t base =
+      hn_gcmem_pages_alloc_locked(cl, npages, scan == HN_SCAN_NOSCAN, &handle, &zeroed);
   if (base == 0) {
     hn_gcmem_meta_free_locked(s, got);
     return NULL;
@@ -84,6 +86,7 @@ static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
   s->sweepgen = hn_heap.sweepgen;
   s->gclass = (uint16_t)(cl * HN_SCAN_KINDS + (unsigned)scan);
   s->scan = (uint8_t)scan;
+  s->needzero = (uint8_t)!zeroed;
   s->pages = handle;
   s->alloc_bits = s->bits;
   s->mark_bits = s->bits + nwords;
@@ -124,6 +127,7 @@ static hn_gcspan_t *sweep_span_locked(hn_gcspan_t *s, int keep_empty) {
   s->sweepgen = hn_heap.sweepgen;
   counter_sub(&hn_heap.unswept, 1);
   if (freed) {
+    s->needzero = 1; /* the freed slots hold the program's data */
     counter_add(&hn_heap.freed_objects, freed);
     counter_add(&hn_heap.freed_bytes, (uint64_t)freed * s->elem_size);
     counter_sub(&hn_heap.in_use, (uint64_t)freed * s->elem_size);
@@ -196,8 +200,10 @@ static void *alloc_large(size_t size, int scan, uintptr_t desc) {
     return NULL;
   }
   void *obj = (void *)s->base;
-  /* Zero with the lock held: once this returns, a cycle may scan the object. */
-  memset(obj, 0, s->elem_size);
+  /* Zero with the lock held: once this returns, a cycle may scan the object. Pages the
+   * page heap knows are zero (fresh, or released since) are not written: a large
+   * buffer costs no page faults until the program touches it. */
+  if (s->needzero) memset(obj, 0, s->elem_size);
   if (scan == HN_SCAN_PRECISE) ((uintptr_t *)(s->base + s->elem_size))[-1] = desc;
   /* Allocate black: the mark bit first, so a concurrent marker that sees the alloc
    * bit finds the object marked and never scans it half-initialised. */
@@ -236,7 +242,9 @@ void *hn_heap_alloc(size_t size, int scan, uintptr_t desc) {
   s->nalloc++;
   uint32_t esize = s->elem_size;
   void *obj = (void *)hn_gcspan_obj(s, idx);
-  if (esize <= 128) { /* small: inline stores beat a call to memset */
+  if (!s->needzero) {
+    /* never used since the page heap gave it: zero already */
+  } else if (esize <= 128) { /* small: inline stores beat a call to memset */
     uint64_t *w = obj;
     for (uint32_t i = 0; i < esize / 8; i++) w[i] = 0;
   } else {
@@ -343,7 +351,7 @@ static uint32_t take_run_locked(hn_gcspan_t *s, uint32_t idx, uint32_t want, uin
     uint64_t above = ~(take >> a); /* zero bits of the run starting at a */
     uint32_t len = above == 0 ? 64 - a : (uint32_t)__builtin_ctzll(above);
     uintptr_t obj = base + (uintptr_t)a * esize;
-    memset((void *)obj, 0, (size_t)len * esize);
+    if (s->needzero) memset((void *)obj, 0, (size_t)len * esize);
     for (uint32_t i = 0; i < len; i++) out[n++] = obj + (uintptr_t)i * esize;
     s->freeindex = (w << 6) + a + len;
     take = len + a >= 64 ? 0 : take & (~(uint64_t)0 << (a + len));
@@ -402,6 +410,7 @@ void hn_gctcache_flush(hn_gctcache_t *tc) {
       uint32_t idx = hn_gcspan_index(s, c->obj[i]);
       uint64_t bit = (uint64_t)1 << (idx & 63);
       __atomic_fetch_and(&s->alloc_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
+      s->needzero = 1; /* zero still (never handed out), but simpler not to prove it */
       __atomic_fetch_and(&s->mark_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
       s->nalloc--;
       if (idx < s->freeindex && s->sweepgen == hn_heap.sweepgen) s->freeindex = idx;

@@ -39,6 +39,9 @@ typedef struct hn_gcspan {
   uint16_t gclass;          /* size class * HN_SCAN_KINDS + scan kind; 0: large */
   uint8_t scan;             /* HN_SCAN_* */
   uint8_t in_list;          /* which heap list holds it (heap.c's bookkeeping) */
+  uint8_t needzero;         /* a free slot may hold old data: zero objects as they are
+                             * allocated (0 while every free slot is still as the page
+                             * heap gave it, zero: Go's mspan.needzero) */
   size_t npages;
   void *pages;              /* the allocator's handle for these pages */
   struct hn_gcspan *next;   /* heap list link */
