@@ -9,8 +9,14 @@
  *    allocation event becomes heron_gc_malloc(size), a conservatively scanned object as
  *    a program's objects holding pointers would be (the trace does not say which hold
  *    pointers; scanning every byte is the costly case, and the cost model is measured
- *    on it). A realloc is a free and an allocation: the program's copy is part of the
- *    time between events, which the replay keeps (step 3).
+ *    on it). The replay writes each object in full, as a program fills what it
+ *    allocates (the trace does not say which bytes it wrote): the collector leaves
+ *    pages it knows are zero unwritten (gc/heap.c, needzero), and an object nothing
+ *    wrote was first touched by the mark, a page fault every 4 KiB of each large one
+ *    (calibrate fitted 0.48-0.58 ns a byte past an object's first KiB so, against
+ *    0.11-0.15 with the objects written: docs/gcsim.md "Fidelity"). A realloc is a free
+ *    and an allocation: the program's copy is part of the time between events, which
+ *    the replay keeps (step 3).
  * 3. Time: before each event the replay waits until the event's time on the trace's time
  *    line, shifted by the pauses and the assists so far, as the simulation shifts the
  *    program (sleeping for long waits, so the collector's worker gets its share). So the
@@ -496,6 +502,7 @@ int hn_replay_gc_run(const char *trace, int32_t gogc, int64_t memory_limit,
                 status = -1;
                 break;
             }
+            memset(obj, 0, size); /* the program fills what it allocates (step 2) */
             if (tree_add(&tree, ev.id, obj, size) < 0) {
                 snprintf(err, HN_REPORT_ERR_LEN, "out of memory");
                 status = -1;
