@@ -414,7 +414,6 @@ void hn_gctcache_flush(hn_gctcache_t *tc) {
       uint32_t idx = hn_gcspan_index(s, c->obj[i]);
       uint64_t bit = (uint64_t)1 << (idx & 63);
       __atomic_fetch_and(&s->alloc_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
-      s->needzero = 1; /* zero still (never handed out), but simpler not to prove it */
       __atomic_fetch_and(&s->mark_bits[idx >> 6], ~bit, __ATOMIC_RELAXED);
       s->nalloc--;
       if (idx < s->freeindex && s->sweepgen == hn_heap.sweepgen) s->freeindex = idx;

@@ -10,9 +10,9 @@
  *    a program's objects holding pointers would be (the trace does not say which hold
  *    pointers; scanning every byte is the costly case, and the cost model is measured
  *    on it). The replay writes each object in full, as a program fills what it
- *    allocates (the trace does not say which bytes it wrote): the collector leaves
- *    pages it knows are zero unwritten (gc/heap.c, needzero), and an object nothing
- *    wrote was first touched by the mark, a page fault every 4 KiB of each large one
+ *    allocates (the trace does not say which bytes it wrote): the collector leaves a
+ *    large object on pages it knows are zero unwritten (gc/heap.c, needzero), and one
+ *    nothing wrote was first touched by the mark, a page fault every 4 KiB of it
  *    (calibrate fitted 0.48-0.58 ns a byte past an object's first KiB so, against
  *    0.11-0.15 with the objects written: docs/gcsim.md "Fidelity"). A realloc is a free
  *    and an allocation: the program's copy is part of the time between events, which

@@ -468,8 +468,9 @@ static void reuse_body(void *arg) {
     }
 }
 
-/* The collector skips zeroing memory the page heap knows is zero (heap.c, needzero);
- * what the program wrote and the sweep freed must still come back zero. */
+/* The collector skips zeroing a large object on pages the page heap knows are zero
+ * (heap.c, needzero); what the program wrote and the sweep freed must still come back
+ * zero, in the slots of small spans and in the pages of large ones. */
 static void test_reused_memory_is_zeroed(void **state) {
   (void)state;
   heron_gc_stats_t a, b;
