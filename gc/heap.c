@@ -59,8 +59,9 @@ static inline hn_gcspan_t *pop(hn_gcspan_t **list) {
   return s;
 }
 
-/* A new span for gclass (or a large span of npages when cl == 0). Heap lock. */
-static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
+/* A new span for gclass (or a large span of npages when cl == 0). *zeroed: whether the
+ * page heap knows its pages read as zero (fresh, or all released since). Heap lock. */
+static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages, int *zeroed) {
   uint32_t nelems = cl ? hn_class_objects[cl] : 1;
   uint32_t nwords = (nelems + 63) / 64;
   size_t got;
@@ -68,9 +69,8 @@ static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
   if (s == NULL) return NULL;
   if (cl) npages = hn_class_pages[cl];
   void *handle;
-  int zeroed;
   uintptr_t base =
-      hn_gcmem_pages_alloc_locked(cl, npages, scan == HN_SCAN_NOSCAN, &handle, &zeroed);
+      hn_gcmem_pages_alloc_locked(cl, npages, scan == HN_SCAN_NOSCAN, &handle, zeroed);
   if (base == 0) {
     hn_gcmem_meta_free_locked(s, got);
     return NULL;
@@ -86,13 +86,6 @@ static hn_gcspan_t *span_new_locked(unsigned cl, int scan, size_t npages) {
   s->sweepgen = hn_heap.sweepgen;
   s->gclass = (uint16_t)(cl * HN_SCAN_KINDS + (unsigned)scan);
   s->scan = (uint8_t)scan;
-  /* Only a large object skips zeroing on pages known zero. Small objects are zeroed
-   * as they are taken, as before: a program writes them right away, so skipping it
-   * saves a memset, not the page faults, and a mutator that never touched its objects
-   * then allocated without faulting, faster than the pacer's history of it
-   * (test_steady_gogc with a busy second CPU: heap 1.5-2.2 times its goal, where the
-   * CPU limiter let it pass). */
-  s->needzero = (uint8_t)(cl != 0 || !zeroed);
   s->pages = handle;
   s->alloc_bits = s->bits;
   s->mark_bits = s->bits + nwords;
@@ -133,7 +126,6 @@ static hn_gcspan_t *sweep_span_locked(hn_gcspan_t *s, int keep_empty) {
   s->sweepgen = hn_heap.sweepgen;
   counter_sub(&hn_heap.unswept, 1);
   if (freed) {
-    s->needzero = 1; /* the freed slots hold the program's data */
     counter_add(&hn_heap.freed_objects, freed);
     counter_add(&hn_heap.freed_bytes, (uint64_t)freed * s->elem_size);
     counter_sub(&hn_heap.in_use, (uint64_t)freed * s->elem_size);
@@ -191,7 +183,8 @@ static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
     else
       push(&c->full[sw], u);
   }
-  if (s == NULL) s = span_new_locked(cl, scan, 0);
+  int zeroed; /* small objects are zeroed as they are taken (take_run_locked) */
+  if (s == NULL) s = span_new_locked(cl, scan, 0, &zeroed);
   c->cur = s;
   return s;
 }
@@ -200,16 +193,22 @@ static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
   if (size > ((size_t)1 << 40)) return NULL;
   hn_threads_lock_at_safepoint(&hn_heap.lock);
-  hn_gcspan_t *s = span_new_locked(0, scan, npages);
+  int zeroed;
+  hn_gcspan_t *s = span_new_locked(0, scan, npages, &zeroed);
   if (s == NULL) {
     pthread_mutex_unlock(&hn_heap.lock);
     return NULL;
   }
   void *obj = (void *)s->base;
   /* Zero with the lock held: once this returns, a cycle may scan the object. Pages the
-   * page heap knows are zero (fresh, or released since) are not written: a large
-   * buffer costs no page faults until the program touches it. */
-  if (s->needzero) memset(obj, 0, s->elem_size);
+   * page heap knows are zero (fresh, or released since) are not written (Go's
+   * needzero): a large buffer costs no page faults until the program touches it.
+   * Small objects are zeroed even so: a program writes them right away, so skipping
+   * it saves a memset, not the faults, and a test mutator that never touched its
+   * objects then allocated without faulting, faster than its pacer's history of it
+   * (test_steady_gogc with a busy second CPU: heap 1.5-2.2 times its goal, where the
+   * CPU limiter let it pass). */
+  if (!zeroed) memset(obj, 0, s->elem_size);
   if (scan == HN_SCAN_PRECISE) ((uintptr_t *)(s->base + s->elem_size))[-1] = desc;
   /* Allocate black: the mark bit first, so a concurrent marker that sees the alloc
    * bit finds the object marked and never scans it half-initialised. */

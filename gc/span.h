@@ -39,10 +39,6 @@ typedef struct hn_gcspan {
   uint16_t gclass;          /* size class * HN_SCAN_KINDS + scan kind; 0: large */
   uint8_t scan;             /* HN_SCAN_* */
   uint8_t in_list;          /* which heap list holds it (heap.c's bookkeeping) */
-  uint8_t needzero;         /* a free slot may hold old data: zero objects as they are
-                             * allocated (0 only for a large span on pages the page heap
-                             * knows are zero: Go's mspan.needzero; small spans are
-                             * always zeroed, heap.c) */
   size_t npages;
   void *pages;              /* the allocator's handle for these pages */
   struct hn_gcspan *next;   /* heap list link */
