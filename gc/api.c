@@ -24,20 +24,40 @@ int heron_gc_barrier_on;
  * it, so 63 bits remain for 63 words. */
 #define INLINE_BITMAP_WORDS 63
 
+/* Whether `bytes` more would take the heap past its trigger, with no cycle marking. */
+static int passes_trigger(size_t bytes) {
+  if (__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED)) return 0;
+  uint64_t since = __atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED);
+  uint64_t trigger = __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED);
+  return since >= trigger || bytes >= trigger - since;
+}
+
 /* Allocation past the thread's cache: a refill (small) or a large object. The heap's
  * count of bytes since the last cycle grows only here, so only here can it pass the
  * trigger (Go, too, looks at the trigger when an mcache refills, not at every
- * allocation); while marking, a cycle is already on. */
+ * allocation); while marking, a cycle is already on. *started is set when this
+ * allocation started a cycle: it owes no assist (Go's allocation that starts a cycle
+ * pays none), as it was not allocated against the cycle's goal. */
 static void *__attribute__((noinline)) gc_alloc_slow(hn_gcthread_t *t, size_t size, size_t sz,
-                                                     int scan, uintptr_t desc) {
-  void *p = sz <= HN_MAX_SMALL && sz >= size
-                ? hn_gctcache_refill(&t->tcache, hn_size_class(sz), scan, desc)
-                : hn_heap_alloc(size, scan, desc);
-  if (p != NULL && !__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED) &&
-      __atomic_load_n(&hn_heap.since_gc, __ATOMIC_RELAXED) >=
-          __atomic_load_n(&hn_heap.trigger, __ATOMIC_RELAXED))
+                                                     int scan, uintptr_t desc, int *started) {
+  if (sz <= HN_MAX_SMALL && sz >= size) {
+    void *p = hn_gctcache_refill(&t->tcache, hn_size_class(sz), scan, desc);
+    if (p != NULL && passes_trigger(0)) {
+      hn_collector_collect(0);
+      *started = 1;
+    }
+    return p;
+  }
+  /* A large object that passes the trigger starts the cycle first, so it is allocated
+   * black. Allocated white, the mark scanned it while it still held only zeros, the
+   * worker and an assist faulting in its fresh pages beside the program's first
+   * writes to them: in sqlite's replay at GOGC=200, 250 faults and about 2 ms of
+   * marking CPU for one 1 MiB buffer (docs/gc.md "Allocation"). */
+  if (passes_trigger(size)) {
     hn_collector_collect(0);
-  return p;
+    *started = 1;
+  }
+  return hn_heap_alloc(size, scan, desc);
 }
 
 static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
@@ -52,17 +72,18 @@ static inline void *gc_alloc(size_t size, int scan, uintptr_t desc) {
   size_t sz = size + (scan == HN_SCAN_PRECISE ? sizeof(uintptr_t) : 0);
   if (sz < 16) sz = 16; /* class 1 (8 bytes) would break 16-byte alignment */
   void *p = NULL;
+  int started = 0;
   if (__builtin_expect(sz <= HN_MAX_SMALL && sz >= size, 1))
     p = hn_gctcache_pop(t->tcache, hn_size_class(sz), scan, desc);
   if (__builtin_expect(p == NULL, 0)) {
-    p = gc_alloc_slow(t, size, sz, scan, desc);
+    p = gc_alloc_slow(t, size, sz, scan, desc, &started);
     if (p == NULL) {
       errno = ENOMEM;
       return NULL;
     }
   }
   hn_threads_poll(t);
-  if (__builtin_expect(__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED), 0))
+  if (__builtin_expect(__atomic_load_n(&heron_gc_barrier_on, __ATOMIC_RELAXED), 0) && !started)
     hn_assist_alloc(t, size);
   return p;
 }

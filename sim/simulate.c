@@ -509,6 +509,7 @@ static int alloc_obj(hn_sim *s, uint32_t thread, uint64_t id, uint64_t size)
     uint64_t rounded;
     uint64_t g = 0;
     uint64_t joined = 0; /* bytes the heap grows by: a refill's objects, or none */
+    bool started = false; /* this allocation started a cycle: it owes no assist */
     if (cl) {
         rounded = hn_class_size[cl];
         uint8_t *c = cache_slot(s, thread, cl);
@@ -532,6 +533,16 @@ static int alloc_obj(hn_sim *s, uint32_t thread, uint64_t id, uint64_t size)
     } else {
         g = (size + HN_MODEL_PAGE - 1) / HN_MODEL_PAGE;
         rounded = g * HN_MODEL_PAGE;
+        /* heron starts the cycle before a large object that passes the trigger
+         * (gc/api.c): the object is allocated black, not marked, and owes no assist. */
+        if (!s->marking) {
+            if (s->trigger_stale)
+                refresh_trigger(s);
+            if (s->heap_bytes + rounded >= s->trigger) {
+                start_cycle(s);
+                started = true;
+            }
+        }
         hn_model_heap_add_large(&s->heap, g);
         joined = rounded;
     }
@@ -564,7 +575,7 @@ static int alloc_obj(hn_sim *s, uint32_t thread, uint64_t id, uint64_t size)
     if ((double)s->heap_bytes > s->sum.heap_peak)
         s->sum.heap_peak = (double)s->heap_bytes;
     if (s->marking)
-        return assist(s, rounded);
+        return started ? 0 : assist(s, rounded);
     if (s->trigger_stale)
         refresh_trigger(s);
     if (s->heap_bytes >= s->trigger)
