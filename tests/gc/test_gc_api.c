@@ -11,10 +11,12 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
+#include "gc/barrier.h" /* hn_mark_total_scanned: what a cycle scanned */
 #include "gc_test_util.h"
 
 static void *groot[4];
@@ -532,6 +534,56 @@ static void test_trigger(void **state) {
   assert_int_equal(b.threads, 1);
 }
 
+/* A large object that takes the heap past its trigger starts the cycle before it is
+ * allocated (api.c): allocated black (or after the cycle, if that was quick), it is not
+ * scanned, and its thread owes no assist for it. Allocated first, it was found on the
+ * allocating thread's stack and scanned whole (4 MiB), and the allocation paid an
+ * assist for the whole mark. */
+#define BLACK_BIG ((size_t)4 << 20)
+#define BLACK_FILL ((size_t)64 << 10)
+
+/* On a helper thread (cmocka's asserts belong to the main one): 0, or -1 when an
+ * allocation failed. */
+static void large_start_body(void *arg) {
+  heron_gc_stats_t *before = arg;
+  heron_gc_stats_t st;
+  heron_gc_collect();
+  heron_gc_stats_get(&st);
+  /* Up to less than BLACK_BIG below the trigger with noscan objects, passing none. */
+  while (st.next_gc - st.heap_in_use > BLACK_BIG) {
+    if (heron_gc_malloc_noscan(BLACK_FILL) == NULL) return;
+    heron_gc_stats_get(&st);
+  }
+  *before = st;
+  groot[0] = heron_gc_malloc(BLACK_BIG); /* conservative: a cycle that marks it scans it */
+}
+
+static void test_large_alloc_starts_cycle_black(void **state) {
+  (void)state;
+  int old = heron_gc_set_gogc(100);
+  heron_gc_stats_t a, b;
+  memset(&a, 0, sizeof a);
+  gct_on_thread(large_start_body, &a);
+  void *big = groot[0];
+  heron_gc_stats_get(&b);
+  for (int i = 0; i < 10000 && b.cycles == a.cycles; i++) {
+    struct timespec ts = {0, 1000000};
+    nanosleep(&ts, NULL);
+    heron_gc_stats_get(&b);
+  }
+  /* What that cycle scanned: the roots and the few small objects, not the 4 MiB (the
+   * cycle may even end before the object is allocated: then the next one counts it). */
+  uint64_t scanned = __atomic_load_n(&hn_mark_total_scanned, __ATOMIC_RELAXED);
+  groot[0] = NULL;
+  heron_gc_set_gogc(old);
+  assert_non_null(big);
+  assert_int_equal(b.cycles, a.cycles + 1); /* the big allocation started one */
+  assert_true(scanned < BLACK_BIG / 4);
+  /* Assist CPU counts synchronous scavenging too: only when none released anything. */
+  if (b.scavenged_bytes == a.scavenged_bytes)
+    assert_int_equal(b.gc_cpu_assist_ns, a.gc_cpu_assist_ns);
+}
+
 /* A reader that sees a cycle counted sees its statistics too: collector.c publishes the
  * count after the cycle's marking CPU and marked heap, and heron_gc_stats_get reads the
  * count first. Counted first, a replay that sampled each cycle as the count changed
@@ -635,6 +687,7 @@ int main(void) {
       cmocka_unit_test(test_finalizers),
       cmocka_unit_test(test_alloc_during_sweep),
       cmocka_unit_test(test_trigger),
+      cmocka_unit_test(test_large_alloc_starts_cycle_black),
       cmocka_unit_test(test_stats_write),
       /* last: they leave spans of every class and hundreds of cycles behind */
       cmocka_unit_test(test_sweep_every_class),

@@ -193,6 +193,41 @@ static void test_limiter_caps_cpu_when_live_does_not_fit(void **state)
     assert_true(100 * slow.gc_cpu_ns / slow.total_cpu_ns < 65);
 }
 
+/* A large object that takes the heap past its trigger starts the cycle before it joins
+ * the heap, as heron's collector does (gc/api.c): the mark does not scan it, and its
+ * allocation owes no assist. */
+static void test_large_alloc_starts_cycle_first(void **state)
+{
+    (void)state;
+    hn_sim_config cfg = {0};
+    cfg.gogc = 100;
+    cfg.memory_limit = HN_PACER_NO_LIMIT;
+    cfg.procs = 1;
+    hn_cost_defaults(&cfg.cost);
+    hn_sim sim;
+    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    /* 1 KiB objects up to within 2 MiB of the trigger (the 4 MiB minimum goal). */
+    hn_trace_event ev = {0};
+    uint64_t id = 0;
+    while (sim.heap_bytes + (2u << 20) < sim.trigger) {
+        ev = (hn_trace_event){.time_ns = id * 1000, .id = id, .size = 1024,
+                              .kind = HN_EV_MALLOC};
+        id++;
+        assert_int_equal(hn_sim_event(&sim, &ev), 0);
+    }
+    assert_false(sim.marking);
+    uint64_t before = sim.live_bytes;
+    ev = (hn_trace_event){.time_ns = id * 1000, .id = id, .size = 2u << 20,
+                          .kind = HN_EV_MALLOC};
+    assert_int_equal(hn_sim_event(&sim, &ev), 0);
+    assert_true(sim.marking);
+    assert_true(sim.scan_total == (double)before); /* the 1 KiB objects, not the 2 MiB */
+    assert_true(sim.heap_at_trigger < sim.trigger);
+    assert_int_equal(sim.live_bytes, before + (2u << 20));
+    assert_true(sim.alloc_credit == 0 && sim.assist_ns_cycle == 0); /* no assist */
+    hn_sim_destroy(&sim);
+}
+
 static void test_garbage_waits_for_the_sweep_after_next_mark(void **state)
 {
     (void)state;
@@ -447,6 +482,7 @@ int main(void)
         cmocka_unit_test(test_cost_by_size),
         cmocka_unit_test(test_bg_worker_slices),
         cmocka_unit_test(test_garbage_waits_for_the_sweep_after_next_mark),
+        cmocka_unit_test(test_large_alloc_starts_cycle_first),
         cmocka_unit_test(test_doubling_gogc_halves_cycles),
         cmocka_unit_test(test_gogc_off_never_collects),
         cmocka_unit_test(test_limit_below_goal_holds_heap),
