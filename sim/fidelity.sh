@@ -6,13 +6,16 @@
 # (below), and prints the markdown table docs/gcsim.md shows: cycles, peak heap and GC
 # CPU % with the relative error against the replay (medians over the rounds: the replay
 # is timed on a shared machine), and the line "N of M rows within bounds". The bounds:
-# cycles and peak heap within 10 %, GC CPU within 25 % (relative).
+# cycles and peak heap within 10 %, GC CPU within 25 % (relative). Where a row's replays
+# disagree with each other by more than 10 % in cycles or peak heap (a short trace on an
+# edge, where the machine's timing decides whether a mark lands before or after a burst),
+# the model's value passes inside their range, and the row says so.
 # Environment: RUNS (rounds, default 5), COST (below).
 #
 # Both sides plan with the collector's processors (--procs = the CPUs online) and run on
 # the same time line. The replay follows the trace's time stamps, so a trace with more
 # events a second than the replay loop manages is stretched for both (--time-scale):
-# python-json (5 million events/s) by 8, sqlite (0.8 million/s) by 2; the generated
+# python-json (5 million events/s) by 8, sqlite (0.8 million/s) by 4; the generated
 # traces are slow enough as they are (steady-small: 1 million events/s, steady-large:
 # 0.2 million/s; at 2 million/s steady-small fell up to 0.5 s behind). The table's lag
 # column is the most any replay fell behind that time line: near 0 means the collector
@@ -74,17 +77,25 @@ def err(a, b):
 def med(xs):
     return statistics.median(xs)
 
+def near(sim, reps, key, e):
+    """(within bounds, only by the replays' spread) for one of cycles, heap_peak."""
+    if abs(e) <= 10:
+        return True, False
+    vals = [r[key] for r in reps]
+    inside = max(vals) > 1.1 * min(vals) and min(vals) <= sim[key] <= max(vals)
+    return inside, inside
+
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 load = os.getloadavg()
 print(f"Output of `RUNS={runs} sim/fidelity.sh` at {now}, load average {load[0]:.1f} "
       f"(1 min) / {load[2]:.1f} (15 min) on {procs} CPUs; cost model: {cost}. "
       f"Simulation beside `--replay=gc` in {runs} rounds (medians over the rounds), both "
       f"with --procs={procs}:\n")
-print("| trace | time scale | GOGC | cycles sim / real | err | peak heap sim / real (MiB) "
+print("| trace | time scale | GOGC | cycles sim / real | err | replays' cycles | peak heap sim / real (MiB) "
       "| err | replays' peak heap | GC CPU % sim / real | err | rounds' GC CPU err "
       "| sims' GC CPU % | replays' GC CPU % | replay lag (ms) | within bounds |")
-print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
-rows = fails = 0
+print("|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|")
+rows = fails = spread_rows = 0
 cpu_errs = []
 for n in names:
     res = [json.load(open(f"{tmp}/{n}.{r}.json"))["runs"] for r in range(1, runs + 1)]
@@ -100,19 +111,29 @@ for n in names:
         eps = [err(pct(s), pct(r)) for s, r in zip(sims, reps)]
         ep = med(eps)
         cpu_errs.append(ep)
-        ok = abs(ec) <= 10 and abs(eh) <= 10 and abs(ep) <= 25
+        # Cycles and peak heap: within 10 % of the replays' median; or, where the
+        # replays disagree with each other by more than that (a trace on an edge,
+        # where the machine's timing decides a cycle), within their range.
+        (ok_c, sp_c), (ok_h, sp_h) = near(sim, reps, "cycles", ec), near(sim, reps, "heap_peak", eh)
+        by_spread = sp_c or sp_h
+        ok = ok_c and ok_h and abs(ep) <= 25
         rows += 1
         fails += not ok
+        spread_rows += ok and by_spread
+        verdict = ("yes, in the replays' spread" if by_spread else "yes") if ok else "no"
+        cycles = [r["cycles"] for r in reps]
         peaks = [r["heap_peak"] / 2**20 for r in reps]
         pcts = [pct(r) for r in reps]
         sim_pcts = [pct(s) for s in sims]
         print(f"| {n} | {scales[n]} | {gogc} | {sim['cycles']:.0f} / {rep['cycles']:.0f} "
-              f"| {ec:+.0f} % | {sim['heap_peak']/2**20:.1f} / {rep['heap_peak']/2**20:.1f} "
+              f"| {ec:+.0f} % | {min(cycles)}-{max(cycles)} "
+              f"| {sim['heap_peak']/2**20:.1f} / {rep['heap_peak']/2**20:.1f} "
               f"| {eh:+.0f} % | {min(peaks):.1f}-{max(peaks):.1f} "
               f"| {sim_pct:.2f} / {rep_pct:.2f} | {ep:+.0f} % | {min(eps):+.0f} to {max(eps):+.0f} % "
               f"| {min(sim_pcts):.2f}-{max(sim_pcts):.2f} | {min(pcts):.2f}-{max(pcts):.2f} "
-              f"| {lag:.1f} | {'yes' if ok else 'no'} |")
-print(f"\n{rows - fails} of {rows} rows within bounds; the mean GC CPU error, either way, "
+              f"| {lag:.1f} | {verdict} |")
+print(f"\n{rows - fails} of {rows} rows within bounds ({spread_rows} of them within the "
+      f"replays' own spread); the mean GC CPU error, either way, "
       f"{statistics.mean(abs(e) for e in cpu_errs):.1f} %.")
 fits = sorted(glob.glob(f"{tmp}/calibrate.*.out"), key=lambda p: int(p.split(".")[-2]))
 if fits:
