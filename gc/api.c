@@ -49,10 +49,11 @@ static void *__attribute__((noinline)) gc_alloc_slow(hn_gcthread_t *t, size_t si
     return p;
   }
   /* A large object that passes the trigger starts the cycle first, so it is allocated
-   * black (or after the cycle, if that was over first). Allocated white, the mark scanned it while it still held only zeros, the
-   * worker and an assist faulting in its fresh pages beside the program's first
-   * writes to them: in sqlite's replay at GOGC=200, 250 faults and about 2 ms of
-   * marking CPU for one 1 MiB buffer (docs/gc.md "Allocation"). */
+   * black (or after the cycle, if that was over first). Allocated white, the mark
+   * scanned it while it still held only zeros, the worker and an assist faulting in
+   * its fresh pages beside the program's first writes to them: in sqlite's replay at
+   * GOGC=200, 258 faults and about 2 ms of marking CPU for one 1 MiB buffer
+   * (docs/gc.md "Allocation"). */
   if (passes_trigger(size)) {
     hn_collector_collect(0);
     *started = 1;
