@@ -193,19 +193,25 @@ static void test_limiter_caps_cpu_when_live_does_not_fit(void **state)
     assert_true(100 * slow.gc_cpu_ns / slow.total_cpu_ns < 65);
 }
 
+/* A model at GOGC=100, no memory limit, one processor, the default costs. */
+static void init_gogc100(hn_sim *sim)
+{
+    hn_sim_config cfg = {0};
+    cfg.gogc = 100;
+    cfg.memory_limit = HN_PACER_NO_LIMIT;
+    cfg.procs = 1;
+    hn_cost_defaults(&cfg.cost);
+    assert_int_equal(hn_sim_init(sim, &cfg), 0);
+}
+
 /* A large object that takes the heap past its trigger starts the cycle before it joins
  * the heap, as heron's collector does (gc/api.c): the mark does not scan it, and its
  * allocation owes no assist. */
 static void test_large_alloc_starts_cycle_first(void **state)
 {
     (void)state;
-    hn_sim_config cfg = {0};
-    cfg.gogc = 100;
-    cfg.memory_limit = HN_PACER_NO_LIMIT;
-    cfg.procs = 1;
-    hn_cost_defaults(&cfg.cost);
     hn_sim sim;
-    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    init_gogc100(&sim);
     /* 1 KiB objects up to within 2 MiB of the trigger (the 4 MiB minimum goal). */
     hn_trace_event ev = {0};
     uint64_t id = 0;
@@ -231,13 +237,8 @@ static void test_large_alloc_starts_cycle_first(void **state)
 static void test_garbage_waits_for_the_sweep_after_next_mark(void **state)
 {
     (void)state;
-    hn_sim_config cfg = {0};
-    cfg.gogc = 100;
-    cfg.memory_limit = HN_PACER_NO_LIMIT;
-    cfg.procs = 1;
-    hn_cost_defaults(&cfg.cost);
     hn_sim sim;
-    assert_int_equal(hn_sim_init(&sim, &cfg), 0);
+    init_gogc100(&sim);
     /* 1 MiB of 1 KiB objects, then free them all: still heap until a cycle. */
     hn_trace_event ev = {0};
     for (uint64_t i = 0; i < 1024; i++) {
