@@ -542,8 +542,8 @@ static void test_trigger(void **state) {
 #define BLACK_BIG ((size_t)4 << 20)
 #define BLACK_FILL ((size_t)64 << 10)
 
-/* On a helper thread (cmocka's asserts belong to the main one): 0, or -1 when an
- * allocation failed. */
+/* On a helper thread (cmocka's asserts belong to the main one); groot[0] stays NULL
+ * when an allocation failed. */
 static void large_start_body(void *arg) {
   heron_gc_stats_t *before = arg;
   heron_gc_stats_t st;
