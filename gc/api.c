@@ -53,8 +53,10 @@ static void *__attribute__((noinline)) gc_alloc_slow(hn_gcthread_t *t, size_t si
    * scanned it while it still held only zeros, the worker and an assist faulting in
    * its fresh pages beside the program's first writes to them: in sqlite's replay at
    * GOGC=200, 258 faults and about 2 ms of marking CPU for one 1 MiB buffer
-   * (docs/gc.md "Allocation"). */
-  if (passes_trigger(size)) {
+   * (docs/gc.md "Allocation"). The heap grows by the object's whole pages, its
+   * descriptor word included (sz); a size the heap refuses starts nothing. */
+  if (size <= HN_HEAP_LARGE_MAX &&
+      passes_trigger((sz + HN_PAGE_SIZE - 1) & ~(size_t)(HN_PAGE_SIZE - 1))) {
     hn_collector_collect(0);
     *started = 1;
   }

@@ -191,7 +191,7 @@ static hn_gcspan_t *refill_locked(hn_gcclass_t *c, unsigned cl, int scan) {
 
 static void *alloc_large(size_t size, int scan, uintptr_t desc) {
   size_t npages = (size + HN_PAGE_SIZE - 1) >> HN_GC_PAGE_SHIFT;
-  if (size > ((size_t)1 << 40)) return NULL;
+  if (size > HN_HEAP_LARGE_MAX) return NULL;
   hn_threads_lock_at_safepoint(&hn_heap.lock);
   int zeroed;
   hn_gcspan_t *s = span_new_locked(0, scan, npages, &zeroed);

@@ -53,6 +53,9 @@ extern hn_heap_t hn_heap;
 
 int hn_heap_init(void);
 
+/* The largest object hn_heap_alloc takes (1 TiB); past it, NULL. */
+#define HN_HEAP_LARGE_MAX ((size_t)1 << 40)
+
 /* Allocate a zeroed object of `size` bytes of scan kind `scan`; the last word of a
  * precise object is set to `desc`. Takes the heap lock. NULL when out of memory. */
 void *hn_heap_alloc(size_t size, int scan, uintptr_t desc);

@@ -574,8 +574,15 @@ static void test_large_alloc_starts_cycle_black(void **state) {
   /* What that cycle scanned: the roots and the few small objects, not the 4 MiB (the
    * cycle may even end before the object is allocated: then the next one counts it). */
   uint64_t scanned = __atomic_load_n(&hn_mark_total_scanned, __ATOMIC_RELAXED);
+  /* A size the heap refuses (over 1 TiB) starts no cycle on its way to failing. */
+  heron_gc_stats_t c, d;
+  heron_gc_stats_get(&c);
+  void *huge = heron_gc_malloc((size_t)1 << 41);
+  heron_gc_stats_get(&d);
   groot[0] = NULL;
   heron_gc_set_gogc(old);
+  assert_null(huge);
+  assert_int_equal(d.pauses, c.pauses);
   assert_non_null(big);
   assert_int_equal(b.cycles, a.cycles + 1); /* the big allocation started one */
   assert_true(scanned < BLACK_BIG / 4);
